@@ -1,7 +1,8 @@
 // Package i18n holds the message catalogue of every string a user reads on
 // the hosted pages, and the negotiation of the language they are shown in.
 //
-// Messages live in embedded go-i18n JSON files named active.LANG.json.
+// Messages live in embedded go-i18n JSON files named AREA.LANG.json, one
+// file per area of the product (active for the sign-in pages) and language.
 // English is the source language: every message exists in English, and a
 // message missing from another language falls back to it.
 package i18n
@@ -18,7 +19,7 @@ import (
 	"golang.org/x/text/language"
 )
 
-//go:embed active.*.json
+//go:embed *.json
 var files embed.FS
 
 // Catalogue is the set of messages in every supported language. It is safe
@@ -32,7 +33,7 @@ type Catalogue struct {
 // or names a language outside Supported.
 func Load() (*Catalogue, error) {
 	bundle := goi18n.NewBundle(language.English)
-	names, err := fs.Glob(files, "active.*.json")
+	names, err := fs.Glob(files, "*.*.json")
 	if err != nil {
 		return nil, fmt.Errorf("load catalogue: %w", err)
 	}
