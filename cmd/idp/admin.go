@@ -1,0 +1,288 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/hotelsoft/idp/idp"
+	"github.com/hotelsoft/idp/login"
+	"github.com/hotelsoft/idp/store"
+)
+
+func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cfg := &config{}
+	if err := parseFlags(newFlagSet("migrate", cfg, stderr), cfg, args); err != nil {
+		return err
+	}
+	st, err := openStore(ctx, cfg, cfg.newLogger(stderr))
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if !cfg.JSON {
+		fmt.Fprintln(stdout, "database is up to date")
+	}
+	return nil
+}
+
+// stringList is a repeatable flag.
+type stringList []string
+
+func (s *stringList) String() string     { return strings.Join(*s, ",") }
+func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
+
+func runClient(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return usagef("client: want create, list or delete")
+	}
+	switch args[0] {
+	case "create":
+		return runClientCreate(ctx, args[1:], stdout, stderr)
+	case "list":
+		return runClientList(ctx, args[1:], stdout, stderr)
+	case "delete":
+		return runClientDelete(ctx, args[1:], stdout, stderr)
+	}
+	return usagef("client: unknown subcommand %q; want create, list or delete", args[0])
+}
+
+func runClientCreate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cfg := &config{}
+	fs := newFlagSet("client create", cfg, stderr)
+	var spec idp.ClientSpec
+	var redirects, logouts, locks stringList
+	fs.StringVar(&spec.Name, "name", "", "display name of the client (required)")
+	fs.StringVar(&spec.Type, "type", "", "application type: web or native (required)")
+	fs.Var(&redirects, "redirect-uri", "redirect URI; repeat for several (at least one)")
+	fs.Var(&logouts, "post-logout-redirect-uri", "post-logout redirect URI; repeatable")
+	fs.Var(&locks, "post-lock-redirect-uri", "post-lock redirect URI; repeatable")
+	fs.StringVar(&spec.BackchannelLogoutURI, "backchannel-logout-uri", "", "back-channel logout URI")
+	fs.BoolVar(&spec.Public, "public", false, "public client without a secret, using PKCE (native clients always are)")
+	if err := parseFlags(fs, cfg, args); err != nil {
+		return err
+	}
+	spec.RedirectURIs, spec.PostLogoutRedirectURIs, spec.PostLockRedirectURIs = redirects, logouts, locks
+
+	st, err := openStore(ctx, cfg, cfg.newLogger(stderr))
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	c, secretValue, err := idp.RegisterClient(ctx, st, spec, time.Now())
+	if err != nil {
+		return err
+	}
+	if cfg.JSON {
+		out := map[string]string{"client_id": c.ID}
+		if secretValue != "" {
+			out["client_secret"] = secretValue
+		}
+		return writeJSON(stdout, out)
+	}
+	fmt.Fprintf(stdout, "client_id:     %s\n", c.ID)
+	if secretValue != "" {
+		fmt.Fprintf(stdout, "client_secret: %s\n\nThe secret is shown only now; store it in the client's configuration.\n", secretValue)
+	}
+	return nil
+}
+
+type clientJSON struct {
+	ClientID               string   `json:"client_id"`
+	Name                   string   `json:"name"`
+	ApplicationType        string   `json:"application_type"`
+	Public                 bool     `json:"public"`
+	RedirectURIs           []string `json:"redirect_uris"`
+	PostLogoutRedirectURIs []string `json:"post_logout_redirect_uris"`
+	PostLockRedirectURIs   []string `json:"post_lock_redirect_uris"`
+	BackchannelLogoutURI   string   `json:"backchannel_logout_uri,omitempty"`
+	CreatedAt              string   `json:"created_at"`
+}
+
+func runClientList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cfg := &config{}
+	if err := parseFlags(newFlagSet("client list", cfg, stderr), cfg, args); err != nil {
+		return err
+	}
+	st, err := openStore(ctx, cfg, cfg.newLogger(stderr))
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	clients, err := st.ListClients(ctx)
+	if err != nil {
+		return fmt.Errorf("list clients: %w", err)
+	}
+	out := make([]clientJSON, 0, len(clients))
+	for _, c := range clients {
+		out = append(out, clientJSON{
+			ClientID: c.ID, Name: c.Name, ApplicationType: c.ApplicationType, Public: c.Public(),
+			RedirectURIs: nonNil(c.RedirectURIs), PostLogoutRedirectURIs: nonNil(c.PostLogoutRedirectURIs),
+			PostLockRedirectURIs: nonNil(c.PostLockRedirectURIs), BackchannelLogoutURI: c.BackchannelLogoutURI,
+			CreatedAt: c.CreatedAt.UTC().Format(time.RFC3339),
+		})
+	}
+	if cfg.JSON {
+		return writeJSON(stdout, out)
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "CLIENT ID\tNAME\tTYPE\tREDIRECT URIS")
+	for _, c := range out {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", c.ClientID, c.Name, c.ApplicationType, strings.Join(c.RedirectURIs, " "))
+	}
+	return tw.Flush()
+}
+
+func runClientDelete(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cfg := &config{}
+	fs := newFlagSet("client delete", cfg, stderr)
+	id := fs.String("client-id", "", "ID of the client to delete (required)")
+	if err := parseFlags(fs, cfg, args); err != nil {
+		return err
+	}
+	if *id == "" {
+		return usagef("client delete: --client-id is required")
+	}
+	st, err := openStore(ctx, cfg, cfg.newLogger(stderr))
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := st.DeleteClient(ctx, *id); errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("client %q not found", *id)
+	} else if err != nil {
+		return fmt.Errorf("delete client: %w", err)
+	}
+	if !cfg.JSON {
+		fmt.Fprintf(stdout, "deleted client %s\n", *id)
+	}
+	return nil
+}
+
+func runUser(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return usagef("user: want invite or list")
+	}
+	switch args[0] {
+	case "invite":
+		return runUserInvite(ctx, args[1:], stdout, stderr)
+	case "list":
+		return runUserList(ctx, args[1:], stdout, stderr)
+	}
+	return usagef("user: unknown subcommand %q; want invite or list", args[0])
+}
+
+func runUserInvite(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cfg := &config{}
+	fs := newFlagSet("user invite", cfg, stderr)
+	var inv login.Invite
+	fs.StringVar(&inv.Email, "email", "", "email address of the new user (required)")
+	fs.StringVar(&inv.Name, "name", "", "full name of the new user (required)")
+	fs.StringVar(&inv.Locale, "locale", "", "language of the user's pages and emails: en, nl, fr, de or es")
+	if err := parseFlags(fs, cfg, args); err != nil {
+		return err
+	}
+	if err := validateInvite(inv); err != nil {
+		return err
+	}
+	st, err := openStore(ctx, cfg, cfg.newLogger(stderr))
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	userID, link, err := login.InviteUser(ctx, st, cfg.Issuer, inv, time.Now())
+	if err != nil {
+		return err
+	}
+	if cfg.JSON {
+		return writeJSON(stdout, map[string]string{"user_id": userID, "invitation_url": link})
+	}
+	fmt.Fprintf(stdout, "Invited %s (user %s). Send them this one-time link, valid for 7 days:\n\n    %s\n", inv.Email, userID, link)
+	return nil
+}
+
+func validateInvite(inv login.Invite) error {
+	var errs []error
+	if at := strings.LastIndex(inv.Email, "@"); at < 1 || at == len(inv.Email)-1 || strings.ContainsAny(inv.Email, " \t\r\n<>") {
+		errs = append(errs, usagef("user invite: --email %q is not an email address", inv.Email))
+	}
+	if strings.TrimSpace(inv.Name) == "" {
+		errs = append(errs, usagef("user invite: --name is required"))
+	}
+	switch inv.Locale {
+	case "", "en", "nl", "fr", "de", "es":
+	default:
+		errs = append(errs, usagef("user invite: --locale %q: want en, nl, fr, de or es", inv.Locale))
+	}
+	if len(errs) > 0 {
+		return usageError{errors.Join(errs...).Error()}
+	}
+	return nil
+}
+
+type userJSON struct {
+	UserID      string   `json:"user_id"`
+	Email       string   `json:"email"`
+	Name        string   `json:"name"`
+	Status      string   `json:"status"`
+	Methods     []string `json:"methods"`
+	Exempt      bool     `json:"exempt"`
+	ExemptUntil *string  `json:"exempt_until"`
+	LastSignIn  *string  `json:"last_sign_in"`
+}
+
+func runUserList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cfg := &config{}
+	if err := parseFlags(newFlagSet("user list", cfg, stderr), cfg, args); err != nil {
+		return err
+	}
+	st, err := openStore(ctx, cfg, cfg.newLogger(stderr))
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	users, err := st.ListUsers(ctx)
+	if err != nil {
+		return fmt.Errorf("list users: %w", err)
+	}
+	out := make([]userJSON, 0, len(users))
+	for _, u := range users {
+		j := userJSON{UserID: u.ID, Email: u.Email, Name: u.Name, Status: string(u.Status), Methods: nonNil(u.Methods)}
+		if !u.LastSignInAt.IsZero() {
+			s := u.LastSignInAt.UTC().Format(time.RFC3339)
+			j.LastSignIn = &s
+		}
+		out = append(out, j)
+	}
+	if cfg.JSON {
+		return writeJSON(stdout, out)
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "USER ID\tEMAIL\tNAME\tSTATUS\tMETHODS\tLAST SIGN-IN")
+	for _, u := range out {
+		last := "never"
+		if u.LastSignIn != nil {
+			last = *u.LastSignIn
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", u.UserID, u.Email, u.Name, u.Status, strings.Join(u.Methods, ","), last)
+	}
+	return tw.Flush()
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}

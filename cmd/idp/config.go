@@ -1,0 +1,224 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/netip"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// config holds the global settings every subcommand accepts. Each flag is
+// also read from an environment variable; a flag given on the command line
+// wins.
+type config struct {
+	DatabaseURL    string
+	Issuer         string
+	Listen         string
+	SMTPURL        string
+	SecretKeyFile  string
+	TrustedProxies string
+	ProductName    string
+	AdminEmail     string
+	LogFormat      string
+	LogLevel       string
+	JSON           bool
+
+	// keyFileDefaulted is true when no key file was configured, so the
+	// default under ./data is used and created on first start.
+	keyFileDefaulted bool
+	// now is the clock; nil means time.Now. Tests set it.
+	now func() time.Time
+}
+
+const (
+	defaultDatabaseURL = "sqlite://data/idp.db"
+	defaultIssuer      = "http://localhost:8080"
+	defaultListen      = "localhost:8080"
+	defaultKeyFile     = "data/master.key"
+	defaultMailDir     = "data/mail"
+)
+
+// globalFlag is one setting with its environment variable.
+type globalFlag struct {
+	name, env, usage, def string
+	target                *string
+}
+
+func (c *config) globalFlags() []globalFlag {
+	return []globalFlag{
+		{"database-url", "IDP_DATABASE_URL", "database: postgres://... or sqlite://PATH", defaultDatabaseURL, &c.DatabaseURL},
+		{"issuer", "IDP_ISSUER", "issuer URL relying parties see; https except on loopback hosts", defaultIssuer, &c.Issuer},
+		{"listen", "IDP_LISTEN", "address the HTTP server listens on", defaultListen, &c.Listen},
+		{"smtp-url", "IDP_SMTP_URL", "smtp://[user:password@]host:port?from=ADDRESS or smtps://...; unset: emails are written to files under ./data/mail", "", &c.SMTPURL},
+		{"secret-key-file", "IDP_SECRET_KEY_FILE", "file holding the hex master key for cookies and encryption at rest; unset: ./data/master.key, generated on first start", "", &c.SecretKeyFile},
+		{"trusted-proxies", "IDP_TRUSTED_PROXIES", "comma-separated addresses or CIDR prefixes of proxies whose X-Forwarded-For is trusted", "", &c.TrustedProxies},
+		{"product-name", "IDP_PRODUCT_NAME", "product name shown on the pages and in authenticator apps", "Hotel ID", &c.ProductName},
+		{"admin-email", "IDP_ADMIN_EMAIL", "email address of the first admin, invited when the database has no user", "admin@localhost", &c.AdminEmail},
+		{"log-format", "IDP_LOG_FORMAT", "log format: text or json", "text", &c.LogFormat},
+		{"log-level", "IDP_LOG_LEVEL", "log level: debug, info, warn or error", "info", &c.LogLevel},
+	}
+}
+
+// newFlagSet returns a flag set for a subcommand with the global flags
+// registered on cfg. Defaults come from the environment when set there.
+func newFlagSet(name string, cfg *config, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	for _, g := range cfg.globalFlags() {
+		def := g.def
+		if v, ok := os.LookupEnv(g.env); ok {
+			def = v
+		}
+		fs.StringVar(g.target, g.name, def, g.usage+" (env "+g.env+")")
+	}
+	fs.BoolVar(&cfg.JSON, "json", false, "print the result as JSON")
+	return fs
+}
+
+// validate checks every setting and reports all problems at once.
+func (c *config) validate() error {
+	var errs []error
+	if err := validateDatabaseURL(c.DatabaseURL); err != nil {
+		errs = append(errs, err)
+	}
+	if err := validateIssuer(c.Issuer); err != nil {
+		errs = append(errs, err)
+	}
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		errs = append(errs, fmt.Errorf("--listen %q: want host:port: %w", c.Listen, err))
+	}
+	if err := validateSMTPURL(c.SMTPURL); err != nil {
+		errs = append(errs, err)
+	}
+	if _, err := c.trustedProxies(); err != nil {
+		errs = append(errs, err)
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		errs = append(errs, fmt.Errorf("--log-format %q: want text or json", c.LogFormat))
+	}
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(c.LogLevel)); err != nil {
+		errs = append(errs, fmt.Errorf("--log-level %q: want debug, info, warn or error", c.LogLevel))
+	}
+	if strings.TrimSpace(c.ProductName) == "" {
+		errs = append(errs, errors.New("--product-name is empty"))
+	}
+	if c.SecretKeyFile == "" {
+		c.SecretKeyFile = defaultKeyFile
+		c.keyFileDefaulted = true
+	}
+	return errors.Join(errs...)
+}
+
+func validateDatabaseURL(raw string) error {
+	switch {
+	case strings.HasPrefix(raw, "sqlite://") && len(raw) > len("sqlite://"):
+		return nil
+	case strings.HasPrefix(raw, "postgres://"), strings.HasPrefix(raw, "postgresql://"):
+		if _, err := url.Parse(raw); err != nil {
+			return fmt.Errorf("--database-url: invalid PostgreSQL URL: %w", err)
+		}
+		return nil
+	}
+	return fmt.Errorf("--database-url %q: want postgres://... or sqlite://PATH", redactURL(raw))
+}
+
+func validateIssuer(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return fmt.Errorf("--issuer %q: want an absolute http or https URL", raw)
+	}
+	if u.RawQuery != "" || u.Fragment != "" || strings.HasSuffix(raw, "/") {
+		return fmt.Errorf("--issuer %q: must have no query, fragment or trailing slash", raw)
+	}
+	if u.Path != "" {
+		return fmt.Errorf("--issuer %q: a path is not supported; serve the provider at the root of its host", raw)
+	}
+	if u.Scheme == "http" && !isLoopbackHost(u.Hostname()) {
+		return fmt.Errorf("--issuer %q: http is allowed only on loopback hosts; use https", raw)
+	}
+	return nil
+}
+
+func validateSMTPURL(raw string) error {
+	if raw == "" {
+		return nil
+	}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "smtp" && u.Scheme != "smtps") || u.Host == "" {
+		return fmt.Errorf("--smtp-url %q: want smtp://[user:password@]host:port?from=ADDRESS or smtps://...", redactURL(raw))
+	}
+	if u.Query().Get("from") == "" {
+		return fmt.Errorf("--smtp-url %q: the from parameter is missing", redactURL(raw))
+	}
+	return nil
+}
+
+// trustedProxies parses --trusted-proxies into prefixes.
+func (c *config) trustedProxies() ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(c.TrustedProxies, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if p, err := netip.ParsePrefix(f); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(f)
+		if err != nil {
+			return nil, fmt.Errorf("--trusted-proxies: %q is neither an address nor a CIDR prefix", f)
+		}
+		out = append(out, netip.PrefixFrom(a, a.BitLen()))
+	}
+	return out, nil
+}
+
+// mailDestination describes where emails go, for the start-up log.
+func (c *config) mailDestination() string {
+	if c.SMTPURL == "" {
+		abs, err := filepath.Abs(defaultMailDir)
+		if err != nil {
+			return defaultMailDir
+		}
+		return "files under " + abs
+	}
+	return redactURL(c.SMTPURL)
+}
+
+func isLoopbackHost(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	a, err := netip.ParseAddr(host)
+	return err == nil && a.IsLoopback()
+}
+
+// redactURL removes the password from a URL so it can be logged.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	return u.Redacted()
+}
+
+// newLogger builds the process logger from the settings.
+func (c *config) newLogger(w io.Writer) *slog.Logger {
+	var lvl slog.Level
+	_ = lvl.UnmarshalText([]byte(c.LogLevel))
+	opts := &slog.HandlerOptions{Level: lvl}
+	if c.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
