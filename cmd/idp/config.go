@@ -154,7 +154,7 @@ func validateSMTPURL(raw string) error {
 	}
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "smtp" && u.Scheme != "smtps") || u.Host == "" {
-		return fmt.Errorf("--smtp-url %q: want smtp://[user:password@]host:port?from=ADDRESS or smtps://...", redactURL(raw))
+		return fmt.Errorf("--smtp-url %q: want smtp://[user:password@]host:port?from=ADDRESS, or the same with smtps", redactURL(raw))
 	}
 	if u.Query().Get("from") == "" {
 		return fmt.Errorf("--smtp-url %q: the from parameter is missing", redactURL(raw))
