@@ -4,7 +4,12 @@
 // Messages live in embedded go-i18n JSON files named AREA.LANG.json, one
 // file per area of the product (active for the sign-in pages) and language.
 // English is the source language: every message exists in English, and a
-// message missing from another language falls back to it.
+// message missing from another language falls back to it at run time. The
+// package tests fail on such a gap, on placeholders or plural forms that
+// differ from English, and on literal text in the templates.
+//
+// Negotiate chooses the language of a page or an email. Localizer
+// translates into one language and formats dates and durations in it.
 package i18n
 
 import (
@@ -26,7 +31,7 @@ var files embed.FS
 // for concurrent use.
 type Catalogue struct {
 	bundle *goi18n.Bundle
-	ids    map[string]bool // message IDs of the English source
+	ids    map[language.Tag]map[string]bool // message IDs by language
 }
 
 // Load parses the embedded message files. It fails when a file is malformed
@@ -37,22 +42,23 @@ func Load() (*Catalogue, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load catalogue: %w", err)
 	}
-	c := &Catalogue{bundle: bundle, ids: map[string]bool{}}
+	c := &Catalogue{bundle: bundle, ids: map[language.Tag]map[string]bool{}}
 	for _, name := range names {
 		mf, err := bundle.LoadMessageFileFS(files, name)
 		if err != nil {
 			return nil, fmt.Errorf("load catalogue %s: %w", path.Base(name), err)
 		}
-		if !isSupported(mf.Tag) {
+		if !IsSupported(mf.Tag) {
 			return nil, fmt.Errorf("load catalogue %s: language %q is not in Supported", name, mf.Tag)
 		}
-		if mf.Tag == language.English {
-			for _, m := range mf.Messages {
-				c.ids[m.ID] = true
-			}
+		if c.ids[mf.Tag] == nil {
+			c.ids[mf.Tag] = map[string]bool{}
+		}
+		for _, m := range mf.Messages {
+			c.ids[mf.Tag][m.ID] = true
 		}
 	}
-	if len(c.ids) == 0 {
+	if len(c.ids[language.English]) == 0 {
 		return nil, errors.New("load catalogue: no English messages")
 	}
 	return c, nil
@@ -62,10 +68,16 @@ func Load() (*Catalogue, error) {
 // Callers check every ID they use at start, so a typo fails the start and
 // never shows a raw ID to a user.
 func (c *Catalogue) Missing(ids []string) []string {
+	return c.MissingIn(language.English, ids)
+}
+
+// MissingIn returns, sorted, the IDs among ids that have no message in
+// tag, one of Supported. Such a message appears in English in tag's pages.
+func (c *Catalogue) MissingIn(tag language.Tag, ids []string) []string {
 	var missing []string
 	seen := map[string]bool{}
 	for _, id := range ids {
-		if !c.ids[id] && !seen[id] {
+		if !c.ids[tag][id] && !seen[id] {
 			missing = append(missing, id)
 			seen[id] = true
 		}
@@ -74,7 +86,8 @@ func (c *Catalogue) Missing(ids []string) []string {
 	return missing
 }
 
-// Localizer returns the translator for tag, which should come from Match.
+// Localizer returns the translator for tag, which should come from
+// Negotiate.
 func (c *Catalogue) Localizer(tag language.Tag) *Localizer {
 	return &Localizer{
 		tag: tag,
@@ -97,11 +110,21 @@ func (l *Localizer) Lang() string {
 	return base.String()
 }
 
+// CountKey is the placeholder that selects the plural form of a message.
+// A message with plural forms ("one", "other", and "many" in French and
+// Spanish) is chosen by the value of data[CountKey], an integer or a
+// decimal string, in the plural rules of the localizer's language.
+const CountKey = "Count"
+
 // Translate returns the message id with data filled into its placeholders.
 // A message missing in the localizer's language comes in English without an
 // error. An ID missing from the catalogue returns the ID itself and an error.
 func (l *Localizer) Translate(id string, data map[string]any) (string, error) {
-	s, err := l.loc.Localize(&goi18n.LocalizeConfig{MessageID: id, TemplateData: data})
+	cfg := &goi18n.LocalizeConfig{MessageID: id, TemplateData: data}
+	if n, ok := data[CountKey]; ok {
+		cfg.PluralCount = n
+	}
+	s, err := l.loc.Localize(cfg)
 	var notFound *goi18n.MessageNotFoundErr
 	if errors.As(err, &notFound) && s != "" {
 		// The English fallback was used.
