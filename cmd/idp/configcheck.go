@@ -1,0 +1,38 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"os"
+	"strconv"
+
+	"github.com/hotelsoft/idp/idp/secret"
+)
+
+// validateListen checks --listen: host:port with a port from 1 to 65535,
+// or 0 for a port the system picks.
+func validateListen(listen string) error {
+	_, port, err := net.SplitHostPort(listen)
+	if err != nil {
+		return fmt.Errorf("--listen %q: want host:port: %w", listen, err)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return fmt.Errorf("--listen %q: the port must be a number from 1 to 65535, or 0 for any free port", listen)
+	}
+	return nil
+}
+
+// validateKeyFile checks an existing master key file: its mode and its
+// content. A missing file is left to the start, which creates the default
+// one and reports any other.
+func validateKeyFile(path string) error {
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if _, _, err := secret.LoadOrCreateMasterKey(path, false); err != nil {
+		return fmt.Errorf("--secret-key-file: %w", err)
+	}
+	return nil
+}
