@@ -53,7 +53,7 @@ func (p *Provider) discoveryDocument(r *http.Request) (map[string]any, error) {
 	cfg.ScopesSupported = supportedScopes
 	cfg.ResponseTypesSupported = []string{string(oidc.ResponseTypeCode)}
 	cfg.ResponseModesSupported = []string{string(oidc.ResponseModeQuery), string(oidc.ResponseModeFragment), string(oidc.ResponseModeFormPost)}
-	cfg.GrantTypesSupported = []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeRefreshToken}
+	cfg.GrantTypesSupported = []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeRefreshToken, oidc.GrantTypeClientCredentials}
 	cfg.ACRValuesSupported = acrLevels
 	cfg.ClaimsSupported = supportedClaims
 	cfg.CodeChallengeMethodsSupported = []oidc.CodeChallengeMethod{oidc.CodeChallengeMethodS256}
@@ -74,7 +74,10 @@ func (p *Provider) discoveryDocument(r *http.Request) (map[string]any, error) {
 	if err := json.Unmarshal(raw, &doc); err != nil {
 		return nil, err
 	}
-	doc["claims_parameter_supported"] = false
+	// The claims parameter is read for an essential acr (claims.go). Its
+	// other members are voluntary claims, which OpenID Connect Core 1.0
+	// section 5.5 lets a provider leave out, and the scopes decide those.
+	doc["claims_parameter_supported"] = true
 	doc["request_parameter_supported"] = false
 	doc["request_uri_parameter_supported"] = false
 	return doc, nil

@@ -35,7 +35,7 @@ func TestDiscoveryDocument(t *testing.T) {
 		{"acr_values_supported", []string{"1fa", "2fa", "phr"}},
 		{"code_challenge_methods_supported", []string{"S256"}},
 		{"response_types_supported", []string{"code"}},
-		{"grant_types_supported", []string{"authorization_code", "refresh_token"}},
+		{"grant_types_supported", []string{"authorization_code", "refresh_token", "client_credentials"}},
 		{"id_token_signing_alg_values_supported", []string{"RS256"}},
 		{"introspection_endpoint_auth_methods_supported", []string{"client_secret_basic"}},
 		{"scopes_supported", []string{"openid", "profile", "email", "offline_access"}},
@@ -51,8 +51,8 @@ func TestDiscoveryDocument(t *testing.T) {
 			t.Errorf("claims_supported lacks %q", claim)
 		}
 	}
-	if v, ok := doc["claims_parameter_supported"]; !ok || v != false {
-		t.Errorf("claims_parameter_supported = %v (present %v), want false", v, ok)
+	if v, ok := doc["claims_parameter_supported"]; !ok || v != true {
+		t.Errorf("claims_parameter_supported = %v (present %v), want true", v, ok)
 	}
 	if doc["issuer"] != e.issuer {
 		t.Errorf("issuer = %v, want %s", doc["issuer"], e.issuer)

@@ -31,9 +31,12 @@ const maxFormBytes = 64 << 10
 func (p *Provider) interceptors() []op.HttpInterceptor {
 	return []op.HttpInterceptor{
 		p.parseForm,
+		p.captureClaims,
 		p.blockUnsupported,
+		p.rejectQueryAccessToken,
 		p.noStore,
 		p.guardTokenEndpoints,
+		p.guardCodeExchange,
 		p.serveDiscovery,
 		p.rewriteUserinfoErrors,
 	}
@@ -96,8 +99,8 @@ func (p *Provider) noStore(next http.Handler) http.Handler {
 
 // guardTokenEndpoints accepts only POST at the token, introspection and
 // revocation endpoints, so that credentials never travel in a URL, and only
-// the authorization_code and refresh_token grants, so that the jwt-bearer
-// grant the library always serves stays off.
+// the authorization_code, refresh_token and client_credentials grants, so
+// that the jwt-bearer grant the library always serves stays off.
 func (p *Provider) guardTokenEndpoints(next http.Handler) http.Handler {
 	token := pathToken
 	postOnly := map[string]bool{
@@ -116,10 +119,10 @@ func (p *Provider) guardTokenEndpoints(next http.Handler) http.Handler {
 			return
 		}
 		if r.URL.Path == token {
-			switch r.PostForm.Get("grant_type") {
-			case "", string(oidc.GrantTypeCode), string(oidc.GrantTypeRefreshToken):
+			switch r.Form.Get("grant_type") { // the library reads the query too
+			case "", string(oidc.GrantTypeCode), string(oidc.GrantTypeRefreshToken), string(oidc.GrantTypeClientCredentials):
 			default:
-				writeOIDCError(w, oidc.ErrUnsupportedGrantType().WithDescription("Only authorization_code and refresh_token are supported."), http.StatusBadRequest)
+				writeOIDCError(w, oidc.ErrUnsupportedGrantType().WithDescription("Only authorization_code, refresh_token and client_credentials are supported."), http.StatusBadRequest)
 				return
 			}
 		}

@@ -51,6 +51,11 @@ type Config struct {
 
 	// SupportedLocales fills ui_locales_supported; nil means English only.
 	SupportedLocales []language.Tag
+
+	// SigningKeys is the algorithm of new signing keys and their rotation
+	// schedule; the zero value means RS256. New uses only the algorithm:
+	// the caller runs MaintainSigningKeys periodically for rotation.
+	SigningKeys KeyPolicy
 }
 
 // Provider is the OpenID Provider: the library's handlers with this
@@ -64,8 +69,8 @@ type Provider struct {
 	now     func() time.Time
 }
 
-// New builds a Provider. It creates an RS256 signing key when the store has
-// no key that signs now.
+// New builds a Provider. It creates a signing key of
+// cfg.SigningKeys.Algorithm when the store has no key that signs now.
 func New(ctx context.Context, cfg Config) (*Provider, error) {
 	insecure, err := checkIssuer(cfg.Issuer)
 	if err != nil {
@@ -148,6 +153,9 @@ func opConfig(cfg Config) *op.Config {
 		SupportedUILocales:       cfg.SupportedLocales,
 		SupportedClaims:          supportedClaims,
 		SupportedScopes:          supportedScopes,
+		// Logout tokens carry sid; see backchannel.go.
+		BackChannelLogoutSupported:        true,
+		BackChannelLogoutSessionSupported: true,
 	}
 	copy(c.CryptoKey[:], cfg.Keys.Derive(secret.PurposeOIDCCrypto))
 	return c
@@ -178,21 +186,13 @@ func checkIssuer(issuer string) (insecure bool, err error) {
 
 // ensureSigningKey stores a new signing key unless one signs now.
 func ensureSigningKey(ctx context.Context, s *storage, cfg Config) error {
-	ring, err := loadKeyRing(ctx, cfg.Store, cfg.Keys.Sealer(), cfg.Now())
+	created, err := EnsureSigningKey(ctx, cfg.Store, cfg.Keys, cfg.SigningKeys, cfg.Now())
 	if err != nil {
 		return fmt.Errorf("idp: %w", err)
 	}
-	if ring.signing != nil {
-		return nil
+	if created {
+		cfg.Logger.InfoContext(ctx, "signing key created", "alg", cfg.SigningKeys.withDefaults().Algorithm)
 	}
-	k, err := GenerateSigningKey(cfg.Keys, cfg.Now())
-	if err != nil {
-		return fmt.Errorf("idp: %w", err)
-	}
-	if err := cfg.Store.CreateSigningKey(ctx, k); err != nil {
-		return fmt.Errorf("idp: store signing key: %w", err)
-	}
-	cfg.Logger.InfoContext(ctx, "signing key created", "key_id", k.ID, "alg", k.Algorithm)
 	s.ring.ring = nil
 	return nil
 }

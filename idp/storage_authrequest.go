@@ -40,6 +40,10 @@ func (s *storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, 
 	if err := checkAuthRequest(req, c); err != nil {
 		return nil, err
 	}
+	essential, err := essentialACR(claimsFrom(ctx))
+	if err != nil {
+		return nil, oidc.ErrInvalidRequest().WithDescription("The claims parameter is not valid JSON of OpenID Connect Core 1.0, section 5.5.")
+	}
 
 	now := s.now()
 	r := store.AuthRequest{
@@ -56,6 +60,7 @@ func (s *storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, 
 		Prompt:              req.Prompt,
 		MaxAge:              maxAgeSeconds(req.MaxAge),
 		ACRValues:           req.ACRValues,
+		ACREssential:        essential,
 		UILocales:           localeStrings(req.UILocales),
 		LoginHint:           req.LoginHint,
 		HintSubject:         hintSubject,

@@ -42,6 +42,9 @@ type grant struct {
 // grantOf extracts the grant from a token request of the code flow. Other
 // request kinds (jwt-bearer, token exchange, device) are not offered.
 func grantOf(req op.TokenRequest) (grant, error) {
+	if cc, ok := req.(*clientCredentialsRequest); ok {
+		return grant{clientID: cc.clientID, subject: cc.clientID, scopes: cc.scopes}, nil
+	}
 	a, ok := req.(*authRequest)
 	if !ok {
 		return grant{}, oidc.ErrUnsupportedGrantType()
@@ -86,8 +89,10 @@ func (s *storage) CreateAccessToken(ctx context.Context, req op.TokenRequest) (s
 	if err != nil {
 		return "", time.Time{}, err
 	}
-	if err := s.checkUserActive(ctx, g.subject); err != nil {
-		return "", time.Time{}, err
+	if _, isClient := req.(*clientCredentialsRequest); !isClient {
+		if err := s.checkUserActive(ctx, g.subject); err != nil {
+			return "", time.Time{}, err
+		}
 	}
 	at, err := s.newAccessToken(g, g.scopes, s.now())
 	if err != nil {

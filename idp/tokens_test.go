@@ -220,7 +220,7 @@ func TestTokenEndpointGrantTypes(t *testing.T) {
 		wantError  string
 	}{
 		{"urn:ietf:params:oauth:grant-type:jwt-bearer", 400, "unsupported_grant_type"},
-		{"client_credentials", 400, "unsupported_grant_type"},
+		{"client_credentials", 400, "unauthorized_client"},
 		{"implicit", 400, "unsupported_grant_type"},
 		{"", 400, "invalid_request"},
 	}

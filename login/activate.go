@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/hotelsoft/idp/login/mail"
 	"github.com/hotelsoft/idp/login/password"
 	"github.com/hotelsoft/idp/login/recovery"
 	"github.com/hotelsoft/idp/login/throttle"
@@ -51,8 +52,8 @@ func (h *Handler) showActivation(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	_, user, ok := h.pendingSignIn(w, r, req)
-	if !ok {
+	s, user, ok := h.pendingSignIn(w, r, req)
+	if !ok || !h.requireMailboxProof(w, r, req, s, user) {
 		return
 	}
 	ctx := r.Context()
@@ -83,7 +84,7 @@ func (h *Handler) activate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s, user, ok := h.pendingSignIn(w, r, req)
-	if !ok {
+	if !ok || !h.requireMailboxProof(w, r, req, s, user) {
 		return
 	}
 	ctx := r.Context()
@@ -126,8 +127,7 @@ func (h *Handler) activate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.audit(ctx, eventTOTPActivated, user.ID, clientOf(req), h.clientAddr(r), nil)
-	// TODO: email the user that an authenticator app was added, once mail
-	// delivery exists.
+	h.notify(r, req, user, mail.EventMethodAdded, "totp")
 
 	now := h.now()
 	s.AMR = []string{amrPassword, amrOTP, amrMFA}

@@ -63,7 +63,7 @@ func (h *Handler) checkCallback(r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if !ok || !s.Complete || s.UserID != req.Subject || s.ID != req.SessionID {
+	if !ok || !s.Complete || !s.LockedAt.IsZero() || s.UserID != req.Subject || s.ID != req.SessionID {
 		return fmt.Errorf("%w: no complete session of the request's subject", errCallbackDenied)
 	}
 	return nil

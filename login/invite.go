@@ -8,7 +8,11 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/text/language"
+
+	"github.com/hotelsoft/idp/i18n"
 	"github.com/hotelsoft/idp/idp/secret"
+	"github.com/hotelsoft/idp/login/mail"
 	"github.com/hotelsoft/idp/login/password"
 	"github.com/hotelsoft/idp/store"
 )
@@ -35,10 +39,16 @@ type Invite struct {
 // that another user already has is an error naming the address, and
 // changes nothing.
 func InviteUser(ctx context.Context, st store.Store, issuer string, inv Invite, now time.Time) (userID, invitationURL string, err error) {
+	return inviteUser(ctx, st, nil, issuer, inv, now)
+}
+
+// inviteUser is InviteUser that also queues the welcome email, composed
+// by m, unless m is nil.
+func inviteUser(ctx context.Context, st store.Store, m *mail.Composer, issuer string, inv Invite, now time.Time) (userID, invitationURL string, err error) {
 	email := strings.TrimSpace(inv.Email)
 	key := store.NormalizeEmail(email)
-	if at := strings.LastIndex(key, "@"); at < 1 || at == len(key)-1 || len(email) > maxEmailLength {
-		return "", "", fmt.Errorf("invite user: %q is not an email address", inv.Email)
+	if err := store.ValidateEmail(email); err != nil {
+		return "", "", fmt.Errorf("invite user: %w", err)
 	}
 	name := strings.TrimSpace(inv.Name)
 	if name == "" {
@@ -62,14 +72,24 @@ func InviteUser(ctx context.Context, st store.Store, issuer string, inv Invite, 
 	token := secret.Token()
 	invitation := newInvitation(token, u.ID, now)
 
-	err = st.InviteUser(ctx, u, grants, invitation)
+	link := inviteLink(issuer, token)
+	if m == nil {
+		err = st.InviteUser(ctx, u, grants, invitation)
+	} else {
+		var welcome store.OutboundEmail
+		welcome, err = m.Compose(invitationEmail(u, link, i18n.ForEmail(u.Locale, language.English)))
+		if err != nil {
+			return "", "", fmt.Errorf("invite user %s: %w", email, err)
+		}
+		err = st.InviteUserWithEmail(ctx, u, grants, invitation, welcome)
+	}
 	if errors.Is(err, store.ErrAlreadyExists) {
 		return "", "", fmt.Errorf("invite user: %s already has an account: %w", email, err)
 	}
 	if err != nil {
 		return "", "", fmt.Errorf("invite user %s: %w", email, err)
 	}
-	return u.ID, inviteLink(issuer, token), nil
+	return u.ID, link, nil
 }
 
 // ReissueInvitation replaces the invitation of a user who has not accepted
@@ -167,7 +187,7 @@ func (h *Handler) acceptInvitation(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.audit(ctx, eventInvitationAccepted, user.ID, "", h.clientAddr(r), nil)
-	h.render(w, r, view{page: pageInviteDone, uiLocales: localeOf(user)})
+	h.render(w, r, view{page: pageInviteDone, userLocale: user.Locale})
 }
 
 // invitedUser returns the user of a valid invitation token. For a token
@@ -196,7 +216,7 @@ func (h *Handler) invitedUser(w http.ResponseWriter, r *http.Request, token stri
 }
 
 func (h *Handler) renderInvitation(w http.ResponseWriter, r *http.Request, token string, user store.User, v view) {
-	v.page, v.uiLocales = pageInvite, localeOf(user)
+	v.page, v.userLocale = pageInvite, user.Locale
 	v.data = invitePage{Token: token, Email: user.Email, MinLength: password.MinRunes, MaxLength: password.MaxBytes}
 	h.render(w, r, v)
 }

@@ -24,11 +24,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-webauthn/webauthn/webauthn"
 	"github.com/gorilla/mux"
 	"github.com/gorilla/securecookie"
 
 	"github.com/hotelsoft/idp/i18n"
 	"github.com/hotelsoft/idp/idp/secret"
+	"github.com/hotelsoft/idp/login/mail"
 	"github.com/hotelsoft/idp/login/password"
 	"github.com/hotelsoft/idp/login/throttle"
 	"github.com/hotelsoft/idp/store"
@@ -74,6 +76,20 @@ type Config struct {
 	// names the client address. Requests from other addresses are taken
 	// at their RemoteAddr.
 	TrustedProxies []netip.Prefix
+	// IdleLock locks a complete session after this long without activity
+	// on the hosted pages, for computers that staff share; zero turns it
+	// off.
+	IdleLock time.Duration
+	// UnlockFactorAge is how long a second factor counts when unlocking a
+	// locked session: an older one is asked for again. Zero means 12
+	// hours.
+	UnlockFactorAge time.Duration
+	// Mail composes the emails the pages send; nil means a composer with
+	// ProductName, Keys and Now.
+	Mail *mail.Composer
+	// MailQueued, when set, is called after an email was queued, for
+	// example to wake the sender (mail.Sender.Wake).
+	MailQueued func()
 }
 
 // Defaults of Config.
@@ -96,11 +112,17 @@ type Handler struct {
 	limiter    *throttle.Limiter
 	lifetime   time.Duration
 	proxies    []netip.Prefix
+	idleLock   time.Duration
+	factorAge  time.Duration // see Config.UnlockFactorAge
 	cookies    *securecookie.SecureCookie
 	pages      *templates.Set
 	catalogue  *i18n.Catalogue
+	mail       *mail.Composer
+	mailQueued func()
 	browserKey string // cookie name of the browser ID
 	sessionKey string // cookie name of the session token
+	// relyingParty verifies security keys and passkeys.
+	relyingParty *webauthn.WebAuthn
 }
 
 // New checks cfg, parses every page template and checks that the message
@@ -124,13 +146,24 @@ func New(cfg Config) (*Handler, error) {
 		passwords: cfg.Passwords,
 		lifetime:  cfg.SessionLifetime,
 		proxies:   cfg.TrustedProxies,
+		idleLock:  cfg.IdleLock,
+		factorAge: cfg.UnlockFactorAge,
 	}
 	h.applyDefaults(cfg)
+	if err := h.applyMail(cfg); err != nil {
+		return nil, err
+	}
 	h.cookies = newCookieCodec(cfg.Keys)
 	h.browserKey, h.sessionKey = cookieNames(h.secure)
 
 	if err := h.loadPages(); err != nil {
 		return nil, err
+	}
+	if h.relyingParty, err = newRelyingParty(issuer, h.product); err != nil {
+		return nil, err
+	}
+	if h.relyingParty == nil {
+		h.logger.Warn("security keys and passkeys are off: the issuer's host is an IP address", "issuer", h.issuer)
 	}
 	return h, nil
 }
@@ -185,6 +218,9 @@ func (h *Handler) applyDefaults(cfg Config) {
 		limits = throttle.DefaultConfig
 	}
 	h.limiter = throttle.New(cfg.Store, limits, h.now)
+	if h.factorAge <= 0 {
+		h.factorAge = DefaultUnlockFactorAge
+	}
 }
 
 // Register adds the hosted pages and /static/ to r.
@@ -203,6 +239,8 @@ func (h *Handler) Register(r *mux.Router) {
 	post(pathMethod, h.chooseMethod)
 	get(pathTOTP, h.showActivation)
 	post(pathTOTP, h.activate)
+	get(pathMailboxProof, h.showMailboxProof)
+	post(pathMailboxProof, h.mailboxProof)
 	post(pathDone, h.done)
 	get(pathVerify, h.showVerify)
 	post(pathVerify, h.verify)
@@ -212,6 +250,9 @@ func (h *Handler) Register(r *mux.Router) {
 	get(pathLogout, h.showLogout)
 	post(pathLogout, h.logout)
 	get(pathLoggedOut, h.loggedOut)
+	h.registerAccount(get, post)
+	h.registerWebAuthn(r, get, post)
+	h.registerEmail(r, get, post)
 	r.PathPrefix("/static/").Methods(http.MethodGet, http.MethodHead).Handler(h.static())
 }
 

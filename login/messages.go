@@ -41,9 +41,10 @@ const (
 	msgErrorServer          = "ErrorServer"
 
 	msgSignInFailed     = "AlertSignInFailed"
-	msgThrottled        = "AlertThrottled"
+	msgThrottled        = "AlertTooManyAttempts"
 	msgMethodInvalid    = "AlertMethodInvalid"
 	msgCodeInvalid      = "AlertCodeInvalid"
+	msgRecoveryInvalid  = "AlertRecoveryCodeInvalid"
 	msgActivationFailed = "AlertActivationFailed"
 	msgPasswordMismatch = "AlertPasswordMismatch"
 	msgAcceptTerms      = "AlertAcceptTerms"
@@ -56,7 +57,7 @@ var runtimeMessageIDs = []string{
 	msgErrorAuthRequest, msgErrorOtherBrowser, msgErrorAuthRequestUsed,
 	msgErrorCallback, msgErrorCSRF, msgErrorBadRequest, msgErrorTooLarge,
 	msgErrorInvitation, msgErrorLogoutLink, msgErrorServer,
-	msgSignInFailed, msgThrottled, msgMethodInvalid, msgCodeInvalid,
+	msgSignInFailed, msgThrottled, msgMethodInvalid, msgCodeInvalid, msgRecoveryInvalid,
 	msgActivationFailed, msgPasswordMismatch, msgAcceptTerms,
 	msgMethodTOTP, msgMethodTOTPHint,
 	password.MsgTooShort, password.MsgTooLong, password.MsgBlank, password.MsgInvalid,

@@ -10,16 +10,19 @@ type method struct {
 	LabelID string // message IDs of its label and hint
 	HintID  string
 	Checked bool
-	path    string // activation page
+	// Recommended marks the method the company recommends.
+	Recommended bool
+	path        string // activation page
 }
 
 // methods returns the second factors a user can activate, the
-// preselected one first.
-// TODO: add email codes and WebAuthn here, with email preselected, once
-// they are built.
+// preselected one first. Email is preselected and marked recommended,
+// because every user can receive it without installing anything.
 func methods() []method {
 	return []method{
-		{Value: "totp", LabelID: msgMethodTOTP, HintID: msgMethodTOTPHint, Checked: true, path: pathTOTP},
+		{Value: "email", LabelID: msgMethodEmail, HintID: msgMethodEmailHint, Checked: true, Recommended: true, path: pathEmail},
+		{Value: "totp", LabelID: msgMethodTOTP, HintID: msgMethodTOTPHint, path: pathTOTP},
+		{Value: "webauthn", LabelID: msgMethodKey, HintID: msgMethodKeyHint, path: pathKeyRegister},
 	}
 }
 
@@ -74,6 +77,6 @@ func (h *Handler) methodPage(w http.ResponseWriter, r *http.Request, next func(m
 		return
 	}
 
-	page := methodPage{Action: withID(pathMethod, requestID(req)), Methods: methods()}
+	page := methodPage{Action: withID(pathMethod, requestID(req)), Methods: h.methods()}
 	next(page, view{page: pageMethod, uiLocales: uiLocales(req), data: page})
 }

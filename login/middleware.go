@@ -14,13 +14,14 @@ import (
 // invitation with two passwords of password.MaxBytes, stays far below it.
 const maxBodyBytes = 64 << 10
 
-// contentSecurityPolicy allows the stylesheet and images from this origin
-// and data: images (the QR code), and nothing else: no script, no inline
-// style, no framing. It sets no form-action, because browsers apply that to
-// the redirects after a form, and the sign-in forms end in a redirect to
-// the relying party.
+// contentSecurityPolicy allows the stylesheet, images and scripts from this
+// origin, data: images (the QR code), and requests from scripts to this
+// origin (the security-key script's JSON endpoints), and nothing else: no
+// inline script or style, no third-party script, no framing. It sets no
+// form-action, because browsers apply that to the redirects after a form,
+// and the sign-in forms end in a redirect to the relying party.
 const contentSecurityPolicy = "default-src 'none'; style-src 'self'; img-src 'self' data:; " +
-	"frame-ancestors 'none'; base-uri 'none'"
+	"script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'"
 
 // setSecurityHeaders sets the headers that every response of the pages
 // carries.
@@ -38,7 +39,8 @@ func (h *Handler) setSecurityHeaders(w http.ResponseWriter) {
 
 // page wraps a page handler with the browser-safety rules. Every response
 // gets the security headers, and a GET without a browser ID cookie gets a
-// new one. A POST has its form capped and parsed, is rejected when
+// new one. A GET with the language switcher's parameter stores the choice
+// and reloads the page without it. A POST has its form capped and parsed, is rejected when
 // cross-site, and must carry the browser's CSRF token. A POST that fails a
 // check changes nothing.
 func (h *Handler) page(next http.HandlerFunc) http.Handler {
@@ -53,6 +55,9 @@ func (h *Handler) page(next http.HandlerFunc) http.Handler {
 		} else if browserID == "" {
 			browserID = secret.Token()
 			h.setCookie(w, h.browserKey, browserID, h.now().Add(browserLifetime))
+		}
+		if h.switchLanguage(w, r) {
+			return
 		}
 		next(w, r.WithContext(withBrowser(r.Context(), browserID)))
 	})

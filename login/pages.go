@@ -34,6 +34,10 @@ func (h *Handler) home(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, next, http.StatusSeeOther)
 		return
 	}
+	if !s.LockedAt.IsZero() {
+		http.Redirect(w, r, pathUnlock, http.StatusSeeOther)
+		return
+	}
 
 	user, err := h.store.UserByID(ctx, s.UserID)
 	if errors.Is(err, store.ErrNotFound) {
@@ -44,7 +48,7 @@ func (h *Handler) home(w http.ResponseWriter, r *http.Request) {
 		h.serverError(w, r, "load user", err)
 		return
 	}
-	h.render(w, r, view{page: pageHome, uiLocales: localeOf(user), data: homePage{Name: user.Name, Email: user.Email}})
+	h.render(w, r, view{page: pageHome, userLocale: user.Locale, data: homePage{Name: user.Name, Email: user.Email}})
 }
 
 // terms handles GET /terms, the terms and conditions that an invited user
@@ -57,12 +61,4 @@ func (h *Handler) terms(w http.ResponseWriter, r *http.Request) {
 // relying party to return to.
 func (h *Handler) loggedOut(w http.ResponseWriter, r *http.Request) {
 	h.render(w, r, view{page: pageLoggedOut})
-}
-
-// localeOf returns the user's language as a preference list.
-func localeOf(u store.User) []string {
-	if u.Locale == "" {
-		return nil
-	}
-	return []string{u.Locale}
 }

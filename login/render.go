@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/hotelsoft/idp/i18n"
@@ -18,11 +19,12 @@ func (h *Handler) loadPages() error {
 	if err != nil {
 		return fmt.Errorf("login: %w", err)
 	}
-	pages, err := templates.Parse(template.FuncMap{templates.TranslateFunc: translateStub}, requiredPages)
+	required := slices.Concat(requiredPages, accountPages)
+	pages, err := templates.Parse(template.FuncMap{templates.TranslateFunc: translateStub}, required)
 	if err != nil {
 		return fmt.Errorf("login: %w", err)
 	}
-	ids := append(pages.MessageIDs(), runtimeMessageIDs...)
+	ids := slices.Concat(pages.MessageIDs(), runtimeMessageIDs, accountMessageIDs())
 	if missing := catalogue.Missing(ids); len(missing) > 0 {
 		return fmt.Errorf("login: message catalogue lacks %d messages: %s", len(missing), strings.Join(missing, ", "))
 	}
@@ -44,10 +46,14 @@ type view struct {
 	// with alertData filling its placeholders.
 	alert     string
 	alertData map[string]any
-	// uiLocales are the preferred languages of the auth request or the
-	// user, ahead of Accept-Language.
+	// uiLocales are the ui_locales of the auth request, the strongest
+	// choice of language.
 	uiLocales []string
-	data      any
+	// userLocale is the saved language of the user the page is for, when
+	// the handler has loaded the user; otherwise render looks up the user
+	// of the browser's session when it needs the saved language.
+	userLocale string
+	data       any
 }
 
 // layout is the data every template receives; Page holds the page's own.
@@ -56,12 +62,14 @@ type layout struct {
 	Product string
 	CSRF    string
 	Alert   string
-	Page    any
+	// Languages are the entries of the language switcher; nil hides it.
+	Languages []languageLink
+	Page      any
 }
 
 // render writes v as an HTML page in the language of the request.
 func (h *Handler) render(w http.ResponseWriter, r *http.Request, v view) {
-	loc := h.catalogue.Localizer(i18n.Match(v.uiLocales, r.Header.Get("Accept-Language")))
+	loc := h.catalogue.Localizer(h.pageLanguage(r, v.uiLocales, v.userLocale))
 	translate := func(id string, args ...any) string {
 		data, err := pairs(args)
 		if err == nil {
@@ -75,6 +83,9 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, v view) {
 	}
 
 	l := layout{Lang: loc.Lang(), Product: h.product, Page: v.data}
+	if offersSwitcher(r, v) {
+		l.Languages = h.languageLinks(r, loc.Tag())
+	}
 	if id := browserFrom(r.Context()); id != "" {
 		l.CSRF = h.csrfToken(id)
 	}
@@ -97,6 +108,7 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, v view) {
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Content-Language", l.Lang)
 	w.WriteHeader(status)
 	if r.Method != http.MethodHead {
 		_, _ = w.Write([]byte(body.String()))

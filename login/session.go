@@ -40,6 +40,9 @@ func (h *Handler) currentSession(r *http.Request) (s store.Session, ok bool, err
 	if err != nil {
 		return store.Session{}, false, err
 	}
+	if s, err = h.applyIdleLock(r, s); err != nil {
+		return store.Session{}, false, err
+	}
 	return s, true, nil
 }
 

@@ -29,7 +29,7 @@ type signInPage struct {
 // relying party; otherwise it shows the form.
 func (h *Handler) showSignIn(w http.ResponseWriter, r *http.Request) {
 	req, ok := h.authRequest(w, r, true)
-	if !ok {
+	if !ok || h.rejectUnmet(w, r, req) {
 		return
 	}
 	if h.singleSignOn(w, r, req) {
@@ -37,6 +37,12 @@ func (h *Handler) showSignIn(w http.ResponseWriter, r *http.Request) {
 	}
 	if req != nil && slices.Contains(req.Prompt, oidc.PromptNone) {
 		h.provider.AuthRequestError(w, r, req.ID, oidc.ErrLoginRequired())
+		return
+	}
+	if h.redirectLocked(w, r, req, pathHome) {
+		return
+	}
+	if h.startStepUp(w, r, req) {
 		return
 	}
 
@@ -89,6 +95,13 @@ func (h *Handler) signIn(w http.ResponseWriter, r *http.Request) {
 	}
 	h.forgive(ctx, attempt, user.ID)
 
+	if exempt, err := h.passwordOnly(ctx, req, user.ID); err != nil {
+		h.serverError(w, r, "check exception list", err)
+		return
+	} else if exempt {
+		h.finishPasswordOnly(w, r, req, user)
+		return
+	}
 	if err := h.startSession(w, r, user); err != nil {
 		h.serverError(w, r, "start session", err)
 		return
@@ -142,15 +155,19 @@ func (h *Handler) upgradeHash(ctx context.Context, userID, pw string) {
 // password: verification when an authenticator app is confirmed, else the
 // choice of a method to activate.
 func (h *Handler) secondFactorPage(ctx context.Context, userID string) (string, error) {
+	if hasKey, err := h.hasKey(ctx, userID); err != nil || hasKey {
+		// A security key replaces every other second factor.
+		return pathKeyVerify, err
+	}
 	c, err := h.store.TOTPByUser(ctx, userID)
 	if errors.Is(err, store.ErrNotFound) {
-		return pathMethod, nil
+		return h.emailOrMethodPage(ctx, userID)
 	}
 	if err != nil {
 		return "", err
 	}
 	if c.ConfirmedAt.IsZero() {
-		return pathMethod, nil
+		return h.emailOrMethodPage(ctx, userID)
 	}
 	return pathVerify, nil
 }

@@ -60,9 +60,7 @@ func satisfies(req *store.AuthRequest, s store.Session, now time.Time) bool {
 	if req.HintSubject != "" && req.HintSubject != s.UserID {
 		return false
 	}
-	// NOTE: a request for "phr" alone is never satisfied, and a fresh
-	// sign-in reaches only "2fa" until security keys exist.
-	if want := idp.RequiredACR(req.ACRValues); want != "" && !idp.ACRAtLeast(s.ACR, want) {
+	if want, _ := requestedACR(req); want != "" && !idp.ACRAtLeast(s.ACR, want) {
 		return false
 	}
 	return true
@@ -71,6 +69,9 @@ func satisfies(req *store.AuthRequest, s store.Session, now time.Time) bool {
 // complete marks req done with what the session proves and redirects to
 // the provider's callback.
 func (h *Handler) complete(w http.ResponseWriter, r *http.Request, req *store.AuthRequest, s store.Session, status int) {
+	if h.redirectStepUp(w, r, req, s) {
+		return
+	}
 	c := store.Completion{
 		Subject:   s.UserID,
 		AuthTime:  s.AuthTime,

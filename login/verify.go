@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 
+	"github.com/hotelsoft/idp/login/mail"
 	"github.com/hotelsoft/idp/login/recovery"
 	"github.com/hotelsoft/idp/login/throttle"
 	"github.com/hotelsoft/idp/login/totp"
@@ -62,14 +63,17 @@ func (h *Handler) verify(w http.ResponseWriter, r *http.Request) {
 	}
 	if !ok {
 		h.audit(ctx, eventSignInFailed, user.ID, clientOf(req), ip, map[string]string{"step": step})
-		h.renderVerify(w, r, req, view{status: http.StatusBadRequest, alert: msgCodeInvalid})
+		alert := msgCodeInvalid
+		if step == throttle.StepRecovery || r.URL.Query().Get("mode") == "recovery" {
+			alert = msgRecoveryInvalid
+		}
+		h.renderVerify(w, r, req, view{status: http.StatusBadRequest, alert: alert})
 		return
 	}
 
 	if step == throttle.StepRecovery {
 		h.audit(ctx, eventRecoveryCodeUsed, user.ID, clientOf(req), ip, nil)
-		// TODO: email the user that a recovery code was used, once mail
-		// delivery exists.
+		h.notify(r, req, user, mail.EventRecoveryCodeUsed, "")
 	}
 	h.finish(w, r, req, s, user, amr, step)
 }
@@ -90,7 +94,7 @@ func (h *Handler) verifyStep(w http.ResponseWriter, r *http.Request) (*store.Aut
 		h.serverError(w, r, "choose second factor", err)
 		return nil, store.Session{}, store.User{}, false
 	}
-	if next != pathVerify {
+	if next != pathVerify && !h.totpBesideKey(r.Context(), next, user.ID) {
 		http.Redirect(w, r, withID(next, requestID(req)), http.StatusSeeOther)
 		return nil, store.Session{}, store.User{}, false
 	}

@@ -49,6 +49,12 @@ type Store interface {
 	SigningKeys
 	Throttle
 	Audit
+	Outbox
+	EmailAuth
+	Admin
+	WebAuthn
+	Accounts
+	BackchannelLogouts
 
 	// Ping reports whether the database is reachable.
 	Ping(ctx context.Context) error
@@ -246,6 +252,7 @@ type AuthRequest struct {
 	Prompt              []string
 	MaxAge              *int64 // seconds; nil when absent
 	ACRValues           []string
+	ACREssential        []string // values of an essential acr claim (claims parameter); one must be reached
 	UILocales           []string
 	LoginHint           string
 	HintSubject         string // sub of a verified id_token_hint
@@ -297,6 +304,13 @@ type AuthRequests interface {
 	// issued from the request; an unknown or expired code returns
 	// ErrNotFound.
 	RedeemAuthCode(ctx context.Context, codeHash string, now time.Time) (AuthRequest, error)
+	// AuthRequestByCodeHash returns the request that holds the code
+	// without changing anything, so that a token request can be checked
+	// before RedeemAuthCode consumes the code. It finds what RedeemAuthCode
+	// would redeem or report as reused: an unused code that has not expired
+	// at now, or a used one (CodeUsedAt is set). Otherwise it returns
+	// ErrNotFound.
+	AuthRequestByCodeHash(ctx context.Context, codeHash string, now time.Time) (AuthRequest, error)
 	// DeleteAuthRequest deletes a request that has no code. A request with a
 	// code stays until it expires, so a replayed code is still detected.
 	// Deleting a missing request succeeds.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/hotelsoft/idp/idp"
 	"github.com/hotelsoft/idp/login"
+	"github.com/hotelsoft/idp/login/mail"
 	"github.com/hotelsoft/idp/store"
 )
 
@@ -39,7 +40,7 @@ func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
 
 func runClient(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return usagef("client: want create, list or delete")
+		return usagef("client: want create, list, delete, grant or rotate-secret")
 	}
 	switch args[0] {
 	case "create":
@@ -48,8 +49,12 @@ func runClient(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return runClientList(ctx, args[1:], stdout, stderr)
 	case "delete":
 		return runClientDelete(ctx, args[1:], stdout, stderr)
+	case "grant":
+		return runClientGrant(ctx, args[1:], stdout, stderr)
+	case "rotate-secret":
+		return runClientRotate(ctx, args[1:], stdout, stderr)
 	}
-	return usagef("client: unknown subcommand %q; want create, list or delete", args[0])
+	return usagef("client: unknown subcommand %q; want create, list, delete, grant or rotate-secret", args[0])
 }
 
 func runClientCreate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -166,15 +171,25 @@ func runClientDelete(ctx context.Context, args []string, stdout, stderr io.Write
 
 func runUser(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return usagef("user: want invite or list")
+		return usagef("user: want invite, list, grant, reset-2fa, exempt, unexempt or import")
 	}
 	switch args[0] {
 	case "invite":
 		return runUserInvite(ctx, args[1:], stdout, stderr)
 	case "list":
-		return runUserList(ctx, args[1:], stdout, stderr)
+		return runUserListAll(ctx, args[1:], stdout, stderr)
+	case "grant":
+		return runUserGrant(ctx, args[1:], stdout, stderr)
+	case "reset-2fa":
+		return runUserReset2FA(ctx, args[1:], stdout, stderr)
+	case "exempt":
+		return runUserExempt(ctx, args[1:], stdout, stderr)
+	case "unexempt":
+		return runUserUnexempt(ctx, args[1:], stdout, stderr)
+	case "import":
+		return runUserImport(ctx, args[1:], stdout, stderr)
 	}
-	return usagef("user: unknown subcommand %q; want invite or list", args[0])
+	return usagef("user: unknown subcommand %q; want invite, list, grant, reset-2fa, exempt, unexempt or import", args[0])
 }
 
 func runUserInvite(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -190,12 +205,22 @@ func runUserInvite(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err := validateInvite(inv); err != nil {
 		return err
 	}
-	st, err := openStore(ctx, cfg, cfg.newLogger(stderr))
+	logger := cfg.newLogger(stderr)
+	keys, err := loadKeys(cfg, logger)
+	if err != nil {
+		return err
+	}
+	composer, err := mail.NewComposer(cfg.ProductName, keys, nil)
+	if err != nil {
+		return err
+	}
+	st, err := openStore(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	userID, link, err := login.InviteUser(ctx, st, cfg.Issuer, inv, time.Now())
+	// The welcome email waits in the outbox until a running server sends it.
+	userID, link, err := login.InviteUserWithEmail(ctx, st, composer, cfg.Issuer, inv, time.Now())
 	if err != nil {
 		return err
 	}
@@ -208,8 +233,8 @@ func runUserInvite(ctx context.Context, args []string, stdout, stderr io.Writer)
 
 func validateInvite(inv login.Invite) error {
 	var errs []error
-	if at := strings.LastIndex(inv.Email, "@"); at < 1 || at == len(inv.Email)-1 || strings.ContainsAny(inv.Email, " \t\r\n<>") {
-		errs = append(errs, usagef("user invite: --email %q is not an email address", inv.Email))
+	if err := store.ValidateEmail(strings.TrimSpace(inv.Email)); err != nil {
+		errs = append(errs, usagef("user invite: --email: %v", err))
 	}
 	if strings.TrimSpace(inv.Name) == "" {
 		errs = append(errs, usagef("user invite: --name is required"))
@@ -223,55 +248,6 @@ func validateInvite(inv login.Invite) error {
 		return usageError{errors.Join(errs...).Error()}
 	}
 	return nil
-}
-
-type userJSON struct {
-	UserID      string   `json:"user_id"`
-	Email       string   `json:"email"`
-	Name        string   `json:"name"`
-	Status      string   `json:"status"`
-	Methods     []string `json:"methods"`
-	Exempt      bool     `json:"exempt"`
-	ExemptUntil *string  `json:"exempt_until"`
-	LastSignIn  *string  `json:"last_sign_in"`
-}
-
-func runUserList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	cfg := &config{}
-	if err := parseFlags(newFlagSet("user list", cfg, stderr), cfg, args); err != nil {
-		return err
-	}
-	st, err := openStore(ctx, cfg, cfg.newLogger(stderr))
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	users, err := st.ListUsers(ctx)
-	if err != nil {
-		return fmt.Errorf("list users: %w", err)
-	}
-	out := make([]userJSON, 0, len(users))
-	for _, u := range users {
-		j := userJSON{UserID: u.ID, Email: u.Email, Name: u.Name, Status: string(u.Status), Methods: nonNil(u.Methods)}
-		if !u.LastSignInAt.IsZero() {
-			s := u.LastSignInAt.UTC().Format(time.RFC3339)
-			j.LastSignIn = &s
-		}
-		out = append(out, j)
-	}
-	if cfg.JSON {
-		return writeJSON(stdout, out)
-	}
-	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "USER ID\tEMAIL\tNAME\tSTATUS\tMETHODS\tLAST SIGN-IN")
-	for _, u := range out {
-		last := "never"
-		if u.LastSignIn != nil {
-			last = *u.LastSignIn
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", u.UserID, u.Email, u.Name, u.Status, strings.Join(u.Methods, ","), last)
-	}
-	return tw.Flush()
 }
 
 func writeJSON(w io.Writer, v any) error {

@@ -9,9 +9,12 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"github.com/hotelsoft/idp/i18n"
 	"github.com/hotelsoft/idp/idp"
+	"github.com/hotelsoft/idp/idp/metrics"
 	"github.com/hotelsoft/idp/idp/secret"
 	"github.com/hotelsoft/idp/login"
+	"github.com/hotelsoft/idp/login/mail"
 	"github.com/hotelsoft/idp/store/sqlstore"
 )
 
@@ -22,14 +25,17 @@ type app struct {
 	store    *sqlstore.Store
 	keys     *secret.Keys
 	provider *idp.Provider
+	metrics  *metrics.Metrics
 	handler  http.Handler
+	mail     *mail.Composer
+	sender   *mail.Sender
 }
 
 // openStore opens and migrates the configured database.
 func openStore(ctx context.Context, cfg *config, logger *slog.Logger) (*sqlstore.Store, error) {
 	st, err := sqlstore.Open(ctx, cfg.DatabaseURL, logger)
 	if err != nil {
-		return nil, fmt.Errorf("open database: %w", err)
+		return nil, err // the error starts with "open database"
 	}
 	if err := st.Migrate(ctx); err != nil {
 		st.Close()
@@ -64,6 +70,10 @@ func newApp(ctx context.Context, cfg *config, logger *slog.Logger) (*app, error)
 		return nil, err
 	}
 	a := &app{cfg: cfg, logger: logger, store: st, keys: keys}
+	if err := a.setupMail(); err != nil {
+		st.Close()
+		return nil, err
+	}
 	if err := a.buildHandler(ctx); err != nil {
 		st.Close()
 		return nil, err
@@ -78,44 +88,65 @@ func (a *app) buildHandler(ctx context.Context) error {
 		Keys:   a.keys,
 		Logger: a.logger,
 		Now:    a.cfg.now,
+		// Fills ui_locales_supported in discovery.
+		SupportedLocales: i18n.Supported,
+		SigningKeys:      a.cfg.keyPolicy(),
 	})
 	if err != nil {
 		return fmt.Errorf("start provider: %w", err)
 	}
+	a.metrics = a.newMetrics()
 	proxies, _ := a.cfg.trustedProxies() // validated before
+	idleLock, _ := a.cfg.idleLock()      // validated before
 	pages, err := login.New(login.Config{
 		Issuer:         a.cfg.Issuer,
-		Store:          a.store,
+		Store:          metrics.AuditStore(a.store, a.metrics),
 		Keys:           a.keys,
 		Provider:       provider,
 		Logger:         a.logger,
 		Now:            a.cfg.now,
 		ProductName:    a.cfg.ProductName,
 		TrustedProxies: proxies,
+		Mail:           a.mail,
+		MailQueued:     a.sender.Wake,
+		IdleLock:       idleLock,
 	})
 	if err != nil {
 		return fmt.Errorf("start hosted pages: %w", err)
 	}
 
 	r := mux.NewRouter()
+	r.Path("/healthz").HandlerFunc(healthy)
 	r.Path("/readyz").HandlerFunc(a.ready)
+	r.Path("/metrics").Handler(a.metrics.Handler())
 	pages.Register(r)
+	if err := a.registerAdmin(r, pages, provider); err != nil {
+		return fmt.Errorf("start admin console: %w", err)
+	}
 	op := provider.Handler()
 	r.Path("/authorize/callback").Handler(pages.GuardCallback(op))
 	r.PathPrefix("/").Handler(op)
 
 	a.provider = provider
-	a.handler = accessLog(a.logger, provider.IssuerInterceptor(r))
+	a.handler = securityHeaders(a.cfg.Issuer, withRequestID(a.metrics.Middleware(routeLabel(r), accessLog(a.logger, provider.IssuerInterceptor(r)))))
 	return nil
 }
 
-// ready answers 200 when the database is reachable.
+// ready answers 200 when the database is reachable and every migration
+// this binary knows is applied, so a load balancer sends no traffic to a
+// node whose schema is behind.
 func (a *app) ready(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	if err := a.store.Ping(ctx); err != nil {
-		a.logger.Warn("readiness check failed", "err", err)
+		a.logger.WarnContext(ctx, "readiness check failed", "err", err)
 		http.Error(w, "database unreachable", http.StatusServiceUnavailable)
+		return
+	}
+	pending, err := a.store.PendingMigrations(ctx)
+	if err != nil || pending > 0 {
+		a.logger.WarnContext(ctx, "readiness check failed", "pending_migrations", pending, "err", err)
+		http.Error(w, "database migrations pending", http.StatusServiceUnavailable)
 		return
 	}
 	w.Write([]byte("ok\n"))

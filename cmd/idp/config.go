@@ -1,16 +1,17 @@
 package main
 
 import (
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -30,6 +31,28 @@ type config struct {
 	LogFormat      string
 	LogLevel       string
 	JSON           bool
+
+	// Operations settings; see operations.go.
+	TLSCert         string
+	TLSKey          string
+	SigningAlg      string
+	KeyRotation     string
+	KeyPublishAhead string
+	PurgeInterval   string
+	ops             opsSettings
+
+	// IdleLockMinutes locks sessions after that many minutes without
+	// activity; "0" turns the idle lock off.
+	IdleLockMinutes string
+
+	// MailDir is where emails are written without --smtp-url.
+	MailDir string
+	// smtpTLS, when set, configures TLS to the SMTP server; tests set it
+	// to trust their own certificate authority.
+	smtpTLS *tls.Config
+	// mailPoll is how often the email sender polls the outbox; zero means
+	// its default.
+	mailPoll time.Duration
 
 	// keyFileDefaulted is true when no key file was configured, so the
 	// default under ./data is used and created on first start.
@@ -62,8 +85,16 @@ func (c *config) globalFlags() []globalFlag {
 		{"trusted-proxies", "IDP_TRUSTED_PROXIES", "comma-separated addresses or CIDR prefixes of proxies whose X-Forwarded-For is trusted", "", &c.TrustedProxies},
 		{"product-name", "IDP_PRODUCT_NAME", "product name shown on the pages and in authenticator apps", "Hotel ID", &c.ProductName},
 		{"admin-email", "IDP_ADMIN_EMAIL", "email address of the first admin, invited when the database has no user", "admin@localhost", &c.AdminEmail},
+		{"mail-dir", "IDP_MAIL_DIR", "folder that emails are written to as .eml files when --smtp-url is unset; unset: mail next to a SQLite database, else ./data/mail", "", &c.MailDir},
 		{"log-format", "IDP_LOG_FORMAT", "log format: text or json", "text", &c.LogFormat},
 		{"log-level", "IDP_LOG_LEVEL", "log level: debug, info, warn or error", "info", &c.LogLevel},
+		{"tls-cert", "IDP_TLS_CERT", "PEM certificate chain file; with --tls-key the server speaks HTTPS itself", "", &c.TLSCert},
+		{"tls-key", "IDP_TLS_KEY", "PEM private key file of --tls-cert", "", &c.TLSKey},
+		{"signing-alg", "IDP_SIGNING_ALG", "algorithm of new token signing keys: RS256 or ES256", "RS256", &c.SigningAlg},
+		{"key-rotation", "IDP_KEY_ROTATION", "how long a signing key signs before the next one takes over, such as 720h; 0 turns automatic rotation off", "720h", &c.KeyRotation},
+		{"key-publish-ahead", "IDP_KEY_PUBLISH_AHEAD", "how long a new signing key is published in /keys before it signs; at least the time relying parties cache the key set", "24h", &c.KeyPublishAhead},
+		{"idle-lock-minutes", "IDP_IDLE_LOCK_MINUTES", "lock a session after this many minutes without activity on the sign-in pages, for shared computers; 0 turns it off", "0", &c.IdleLockMinutes},
+		{"purge-interval", "IDP_PURGE_INTERVAL", "how often expired auth requests, sessions, codes, tokens and sent emails are deleted; 0 turns purging off", "10m", &c.PurgeInterval},
 	}
 }
 
@@ -92,8 +123,8 @@ func (c *config) validate() error {
 	if err := validateIssuer(c.Issuer); err != nil {
 		errs = append(errs, err)
 	}
-	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
-		errs = append(errs, fmt.Errorf("--listen %q: want host:port: %w", c.Listen, err))
+	if err := validateListen(c.Listen); err != nil {
+		errs = append(errs, err)
 	}
 	if err := validateSMTPURL(c.SMTPURL); err != nil {
 		errs = append(errs, err)
@@ -108,12 +139,19 @@ func (c *config) validate() error {
 	if err := lvl.UnmarshalText([]byte(c.LogLevel)); err != nil {
 		errs = append(errs, fmt.Errorf("--log-level %q: want debug, info, warn or error", c.LogLevel))
 	}
+	errs = append(errs, c.validateOperations()...)
+	if _, err := c.idleLock(); err != nil {
+		errs = append(errs, err)
+	}
 	if strings.TrimSpace(c.ProductName) == "" {
 		errs = append(errs, errors.New("--product-name is empty"))
 	}
 	if c.SecretKeyFile == "" {
 		c.SecretKeyFile = defaultKeyFile
 		c.keyFileDefaulted = true
+	}
+	if err := validateKeyFile(c.SecretKeyFile); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }
@@ -186,9 +224,9 @@ func (c *config) trustedProxies() ([]netip.Prefix, error) {
 // mailDestination describes where emails go, for the start-up log.
 func (c *config) mailDestination() string {
 	if c.SMTPURL == "" {
-		abs, err := filepath.Abs(defaultMailDir)
+		abs, err := filepath.Abs(c.mailDir())
 		if err != nil {
-			return defaultMailDir
+			return c.mailDir()
 		}
 		return "files under " + abs
 	}
@@ -222,3 +260,21 @@ func (c *config) newLogger(w io.Writer) *slog.Logger {
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
 }
+
+// idleLock parses --idle-lock-minutes: a whole number of minutes, zero or
+// empty for off.
+func (c *config) idleLock() (time.Duration, error) {
+	raw := strings.TrimSpace(c.IdleLockMinutes)
+	if raw == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(raw)
+	if err != nil || n < 0 || n > maxIdleLockMinutes {
+		return 0, fmt.Errorf("--idle-lock-minutes %q: want a whole number of minutes from 0 (off) to %d", c.IdleLockMinutes, maxIdleLockMinutes)
+	}
+	return time.Duration(n) * time.Minute, nil
+}
+
+// maxIdleLockMinutes is a week; a longer idle lock would outlast every
+// session anyway.
+const maxIdleLockMinutes = 7 * 24 * 60

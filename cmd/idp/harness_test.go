@@ -70,7 +70,7 @@ func forEachBackend(t *testing.T, f func(t *testing.T, s *testServer)) {
 // startServer starts the whole provider on databaseURL and registers a
 // confidential web client redirecting to a relying party that is never
 // contacted (the test reads the redirect instead).
-func startServer(t *testing.T, databaseURL string) *testServer {
+func startServer(t *testing.T, databaseURL string, options ...func(*config)) *testServer {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -87,6 +87,9 @@ func startServer(t *testing.T, databaseURL string) *testServer {
 		LogFormat:     "text",
 		LogLevel:      "info",
 		now:           clk.Now,
+	}
+	for _, option := range options {
+		option(cfg)
 	}
 	if err := cfg.validate(); err != nil {
 		t.Fatal(err)

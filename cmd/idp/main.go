@@ -3,7 +3,10 @@
 //	idp serve     run the server (migrates the database first)
 //	idp migrate   apply database migrations
 //	idp client    create, list or delete OIDC clients
-//	idp user      invite or list users
+//	idp user      invite, list and manage users
+//	idp property  manage properties and their staff
+//	idp audit     read the audit log
+//	idp keys      rotate or list token signing keys
 //
 // Global flags stand after the subcommand, for example
 // `idp serve --database-url postgres://...`; run `idp COMMAND -h` for them.
@@ -25,8 +28,14 @@ const usage = `usage: idp COMMAND [flags]
 commands:
   serve                      run the server (migrates the database first)
   migrate                    apply database migrations
-  client create|list|delete  manage OIDC clients
-  user invite|list           manage users
+  client create|list|delete|grant|rotate-secret
+                             manage OIDC clients
+  user invite|list|grant|reset-2fa|exempt|unexempt|import
+                             manage users, their 2FA and permissions
+  property create|list|add-user
+                             manage properties (hotels) and their staff
+  audit list                 read the audit log
+  keys rotate|list           publish a new signing key, list the published ones
 
 Run "idp COMMAND -h" for the flags of a command.
 `
@@ -45,6 +54,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stderr, usage)
 		return 2
 	}
+	if help, ok := groupUsage[args[0]]; ok && len(args) > 1 && isHelpFlag(args[1]) {
+		fmt.Fprint(stdout, help)
+		return 0
+	}
 	var err error
 	switch args[0] {
 	case "serve":
@@ -55,6 +68,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runClient(ctx, args[1:], stdout, stderr)
 	case "user":
 		err = runUser(ctx, args[1:], stdout, stderr)
+	case "audit":
+		err = runAudit(ctx, args[1:], stdout, stderr)
+	case "property":
+		err = runProperty(ctx, args[1:], stdout, stderr)
+	case "keys":
+		err = runKeys(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -99,5 +118,5 @@ func parseFlags(fs *flag.FlagSet, cfg *config, args []string) error {
 	if err := cfg.validate(); err != nil {
 		return fmt.Errorf("invalid configuration:\n%w", err)
 	}
-	return nil
+	return requireDatabaseFile(fs.Name(), cfg.DatabaseURL)
 }

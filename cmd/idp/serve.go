@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/hotelsoft/idp/idp"
 	"github.com/hotelsoft/idp/login"
 	"github.com/hotelsoft/idp/store"
 )
@@ -23,7 +25,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := parseFlags(fs, cfg, args); err != nil {
 		return err
 	}
-	logger := cfg.newLogger(stderr)
+	logger := slog.New(requestIDHandler{cfg.newLogger(stderr).Handler()})
+	// The provider library logs through the default logger; give it ours,
+	// so its lines have the configured format and request IDs too.
+	slog.SetDefault(logger)
 
 	a, err := newApp(ctx, cfg, logger)
 	if err != nil {
@@ -34,15 +39,30 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := bootstrapAdmin(ctx, a, stdout); err != nil {
 		return err
 	}
+	stopSender := a.startSender(ctx)
+	defer stopSender()
+	stopLogouts := a.provider.StartBackchannelLogout(ctx, idp.BackchannelConfig{})
+	defer stopLogouts()
+	stopLapse := a.startLapse(ctx)
+	defer stopLapse()
+	tlsCfg, err := cfg.tlsConfig()
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	logStart(logger, a, ln.Addr().String())
+	if tlsCfg != nil {
+		ln = tls.NewListener(ln, tlsCfg)
+	}
+	logStart(logger, a, ln.Addr().String(), tlsCfg != nil)
+	stopBackground := a.runBackground(ctx)
+	defer stopBackground()
 	return serveUntilDone(ctx, logger, a.handler, ln)
 }
 
-func logStart(logger *slog.Logger, a *app, addr string) {
+func logStart(logger *slog.Logger, a *app, addr string, tlsOn bool) {
 	keyIDs, err := a.provider.SigningKeyIDs(context.Background())
 	if err != nil {
 		logger.Warn("cannot list signing keys", "err", err)
@@ -51,16 +71,15 @@ func logStart(logger *slog.Logger, a *app, addr string) {
 		"version", version,
 		"issuer", a.cfg.Issuer,
 		"listen", addr,
+		"tls", tlsOn,
 		"database", a.store.Dialect(),
 		"database_url", redactURL(a.cfg.DatabaseURL),
 		"mail", a.cfg.mailDestination(),
-		"signing_keys", keyIDs)
-	if isLoopbackIssuer(a.cfg.Issuer) {
-		logger.Warn("the issuer uses plain http; this is safe only for local development")
-	}
-	if a.cfg.SMTPURL == "" {
-		logger.Warn("no --smtp-url: emails are written to files instead of being sent")
-	}
+		"signing_keys", keyIDs,
+		"signing_alg", a.cfg.ops.signingAlg,
+		"key_rotation", a.cfg.ops.keyRotation.String(),
+		"purge_interval", a.cfg.ops.purgeInterval.String())
+	logInsecureSettings(logger, a.cfg, tlsOn)
 }
 
 func isLoopbackIssuer(issuer string) bool {
@@ -126,6 +145,11 @@ func bootstrapAdmin(ctx context.Context, a *app, stdout io.Writer) error {
 		}, time.Now())
 	case n == 1:
 		link, err = reinviteWaitingAdmin(ctx, a)
+	}
+	if errors.Is(err, store.ErrAlreadyExists) {
+		// Another node starting at the same time invited the admin first,
+		// and printed the link.
+		return nil
 	}
 	if err != nil {
 		return fmt.Errorf("invite the first admin: %w", err)

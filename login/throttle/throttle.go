@@ -22,9 +22,11 @@ const (
 	StepEmailCode      = "email_code"
 	StepForgotPassword = "forgot_password"
 	StepUnlock         = "unlock"
+	// StepWebAuthn counts failed security key and passkey assertions.
+	StepWebAuthn = "webauthn"
 )
 
-var steps = []string{StepPassword, StepTOTP, StepRecovery, StepEmailCode, StepForgotPassword, StepUnlock}
+var steps = []string{StepPassword, StepTOTP, StepRecovery, StepEmailCode, StepForgotPassword, StepUnlock, StepWebAuthn}
 
 // Config holds the rules for account keys and client address keys.
 type Config struct {

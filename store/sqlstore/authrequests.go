@@ -12,7 +12,7 @@ import (
 )
 
 const authRequestColumns = `id, client_id, redirect_uri, state, nonce, scopes, response_type, response_mode,
-	code_challenge, code_challenge_method, prompt, max_age, acr_values, ui_locales, login_hint, hint_subject,
+	code_challenge, code_challenge_method, prompt, max_age, acr_values, acr_essential, ui_locales, login_hint, hint_subject,
 	created_at, expires_at, browser_hash, subject, auth_time, amr, acr, session_id, done_at, code_used_at`
 
 type authRequestRow struct {
@@ -29,6 +29,7 @@ type authRequestRow struct {
 	Prompt              list   `db:"prompt"`
 	MaxAge              *int64 `db:"max_age"`
 	ACRValues           list   `db:"acr_values"`
+	ACREssential        list   `db:"acr_essential"`
 	UILocales           list   `db:"ui_locales"`
 	LoginHint           string `db:"login_hint"`
 	HintSubject         string `db:"hint_subject"`
@@ -49,7 +50,7 @@ func toAuthRequestRow(r store.AuthRequest) authRequestRow {
 		ID: r.ID, ClientID: r.ClientID, RedirectURI: r.RedirectURI, State: r.State, Nonce: r.Nonce,
 		Scopes: r.Scopes, ResponseType: r.ResponseType, ResponseMode: r.ResponseMode,
 		CodeChallenge: r.CodeChallenge, CodeChallengeMethod: r.CodeChallengeMethod, Prompt: r.Prompt,
-		MaxAge: r.MaxAge, ACRValues: r.ACRValues, UILocales: r.UILocales, LoginHint: r.LoginHint,
+		MaxAge: r.MaxAge, ACRValues: r.ACRValues, ACREssential: r.ACREssential, UILocales: r.UILocales, LoginHint: r.LoginHint,
 		HintSubject: r.HintSubject, CreatedAt: ms(r.CreatedAt), ExpiresAt: ms(r.ExpiresAt),
 		BrowserHash: r.BrowserHash, Subject: r.Subject, AuthTime: ms(r.AuthTime), AMR: r.AMR, ACR: r.ACR,
 		SessionID: r.SessionID, DoneAt: ms(r.DoneAt), CodeUsedAt: ms(r.CodeUsedAt),
@@ -61,7 +62,7 @@ func (r authRequestRow) authRequest() store.AuthRequest {
 		ID: r.ID, ClientID: r.ClientID, RedirectURI: r.RedirectURI, State: r.State, Nonce: r.Nonce,
 		Scopes: r.Scopes, ResponseType: r.ResponseType, ResponseMode: r.ResponseMode,
 		CodeChallenge: r.CodeChallenge, CodeChallengeMethod: r.CodeChallengeMethod, Prompt: r.Prompt,
-		MaxAge: r.MaxAge, ACRValues: r.ACRValues, UILocales: r.UILocales, LoginHint: r.LoginHint,
+		MaxAge: r.MaxAge, ACRValues: r.ACRValues, ACREssential: r.ACREssential, UILocales: r.UILocales, LoginHint: r.LoginHint,
 		HintSubject: r.HintSubject, CreatedAt: r.CreatedAt.Time, ExpiresAt: r.ExpiresAt.Time,
 		BrowserHash: r.BrowserHash, Subject: r.Subject, AuthTime: r.AuthTime.Time, AMR: r.AMR, ACR: r.ACR,
 		SessionID: r.SessionID, DoneAt: r.DoneAt.Time, CodeUsedAt: r.CodeUsedAt.Time,
@@ -78,7 +79,7 @@ func (s *Store) CreateAuthRequest(ctx context.Context, r store.AuthRequest) erro
 	r.CodeUsedAt = time.Time{}
 	return s.insert(ctx, s.write, op, `INSERT INTO auth_requests (`+authRequestColumns+`) VALUES (:id, :client_id,
 		:redirect_uri, :state, :nonce, :scopes, :response_type, :response_mode, :code_challenge,
-		:code_challenge_method, :prompt, :max_age, :acr_values, :ui_locales, :login_hint, :hint_subject,
+		:code_challenge_method, :prompt, :max_age, :acr_values, :acr_essential, :ui_locales, :login_hint, :hint_subject,
 		:created_at, :expires_at, :browser_hash, :subject, :auth_time, :amr, :acr, :session_id, :done_at,
 		:code_used_at)`, toAuthRequestRow(r))
 }

@@ -42,6 +42,11 @@ func checkInvitation(inv store.Invitation) error {
 // InviteUser creates u as invited, its grants and inv in one transaction.
 // inv.UserID must be u.ID.
 func (s *Store) InviteUser(ctx context.Context, u store.User, grants []store.Grant, inv store.Invitation) error {
+	return s.inviteUser(ctx, u, grants, inv, nil)
+}
+
+// inviteUser is InviteUser that also queues email unless it is nil.
+func (s *Store) inviteUser(ctx context.Context, u store.User, grants []store.Grant, inv store.Invitation, email *store.OutboundEmail) error {
 	const op = "invite user"
 	u.Status = store.UserInvited
 	if err := checkUser(u); err != nil {
@@ -64,7 +69,10 @@ func (s *Store) InviteUser(ctx context.Context, u store.User, grants []store.Gra
 				return err
 			}
 		}
-		return s.insertInvitation(ctx, tx, op, inv)
+		if err := s.insertInvitation(ctx, tx, op, inv); err != nil {
+			return err
+		}
+		return s.insertOptionalEmail(ctx, tx, op, email)
 	})
 }
 
@@ -77,6 +85,12 @@ func (s *Store) insertInvitation(ctx context.Context, e sqlx.ExecerContext, op s
 // ReplaceInvitation voids the user's unused invitations and stores inv, in
 // one transaction. An unknown user is store.ErrNotFound.
 func (s *Store) ReplaceInvitation(ctx context.Context, inv store.Invitation) error {
+	return s.replaceInvitation(ctx, inv, nil)
+}
+
+// replaceInvitation is ReplaceInvitation that also queues email unless it
+// is nil.
+func (s *Store) replaceInvitation(ctx context.Context, inv store.Invitation, email *store.OutboundEmail) error {
 	const op = "replace invitation"
 	if err := checkInvitation(inv); err != nil {
 		return fmt.Errorf("%s: %w", op, err)
@@ -86,7 +100,10 @@ func (s *Store) ReplaceInvitation(ctx context.Context, inv store.Invitation) err
 			WHERE user_id = ? AND used_at IS NULL AND voided_at IS NULL`, msOrNull(inv.CreatedAt), inv.UserID); err != nil {
 			return err
 		}
-		return s.insertInvitation(ctx, tx, op, inv)
+		if err := s.insertInvitation(ctx, tx, op, inv); err != nil {
+			return err
+		}
+		return s.insertOptionalEmail(ctx, tx, op, email)
 	})
 }
 

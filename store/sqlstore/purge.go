@@ -19,6 +19,10 @@ var purgeStatements = []string{
 	`DELETE FROM access_tokens WHERE expires_at <= ?`,
 	`DELETE FROM refresh_tokens WHERE expires_at <= ?`,
 	`DELETE FROM throttle_counters WHERE expires_at <= ?`,
+	`DELETE FROM outbox WHERE sent_at <= ?`,
+	`DELETE FROM email_challenges WHERE code_expires_at <= ? AND (link_expires_at IS NULL OR link_expires_at <= ?)`,
+	`DELETE FROM password_resets WHERE expires_at <= ?`,
+	`DELETE FROM session_clients WHERE NOT EXISTS (SELECT 1 FROM sessions WHERE sessions.id = session_clients.session_id)`,
 }
 
 // Purge deletes rows that expired at or before now, in one transaction.

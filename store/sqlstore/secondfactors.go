@@ -135,8 +135,22 @@ func (s *Store) Methods(ctx context.Context, userID string) ([]string, error) {
 		return nil, err
 	}
 	methods := []string{}
+	hasEmail, err := s.hasEmailMethod(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	if hasEmail {
+		methods = append(methods, methodEmail)
+	}
 	if n > 0 {
 		methods = append(methods, methodTOTP)
+	}
+	hasKey, err := s.hasWebAuthn(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	if hasKey {
+		methods = append(methods, methodWebAuthn)
 	}
 	return methods, nil
 }

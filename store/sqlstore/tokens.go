@@ -105,6 +105,9 @@ func (s *Store) CreateTokens(ctx context.Context, at store.AccessToken, rt *stor
 		if err := s.insertAccessToken(ctx, tx, op, at); err != nil {
 			return err
 		}
+		if err := s.recordSessionClient(ctx, tx, op, at); err != nil {
+			return err
+		}
 		if rt == nil {
 			return nil
 		}

@@ -101,11 +101,32 @@ func (s *Store) ListUsers(ctx context.Context) ([]store.UserSummary, error) {
 		hasTOTP[id] = true
 	}
 
+	var keyUsers []string
+	if err := s.selectRows(ctx, s.read, "list users", &keyUsers,
+		`SELECT DISTINCT user_id FROM webauthn_credentials`); err != nil {
+		return nil, err
+	}
+	hasKey := make(map[string]bool, len(keyUsers))
+	for _, id := range keyUsers {
+		hasKey[id] = true
+	}
+
+	hasEmail, err := s.emailMethodUsers(ctx)
+	if err != nil {
+		return nil, err
+	}
+
 	summaries := make([]store.UserSummary, 0, len(rows))
 	for _, r := range rows {
 		methods := []string{}
+		if hasEmail[r.ID] {
+			methods = append(methods, methodEmail)
+		}
 		if hasTOTP[r.ID] {
 			methods = append(methods, methodTOTP)
+		}
+		if hasKey[r.ID] {
+			methods = append(methods, methodWebAuthn)
 		}
 		summaries = append(summaries, store.UserSummary{User: r.user(), Methods: methods})
 	}

@@ -37,7 +37,11 @@ type test struct {
 func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	groups := [][]test{
 		userTests, invitationTests, secondFactorTests, clientTests, authRequestTests,
-		sessionTests, tokenTests, signingKeyTests, throttleTests, auditTests, purgeTests,
+		sessionTests, tokenTests, signingKeyTests, throttleTests, auditTests, purgeTests, adminTests,
+		webAuthnTests,
+		accountTests, backchannelTests,
+		emailTests,
+		authCodeLookupTests,
 	}
 	for _, group := range groups {
 		for _, tc := range group {
