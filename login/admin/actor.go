@@ -1,0 +1,123 @@
+package admin
+
+import (
+	"slices"
+
+	"github.com/hotelsoft/idp/store"
+)
+
+// Actor is who performs an admin action: an admin signed in to the
+// console, a client of the admin API, or the operator at the command line.
+// Its grants decide which users it sees and what it may do to them.
+type Actor struct {
+	UserID   string // the admin's user ID, or ""
+	ClientID string // the API client's ID, or ""
+	IP       string
+	operator bool // the command line: every permission everywhere
+	grants   []store.Grant
+}
+
+// UserActor returns the actor of an admin with grants.
+func UserActor(userID, ip string, grants []store.Grant) Actor {
+	return Actor{UserID: userID, IP: ip, grants: grants}
+}
+
+// ClientActor returns the actor of an API client with its grants.
+func ClientActor(clientID, ip string, grants []store.ClientGrant) Actor {
+	gs := make([]store.Grant, 0, len(grants))
+	for _, g := range grants {
+		gs = append(gs, store.Grant{Permission: g.Permission, PropertyID: g.PropertyID})
+	}
+	return Actor{ClientID: clientID, IP: ip, grants: gs}
+}
+
+// OperatorActor returns the actor of the command line, which runs with
+// the database credentials and so holds every permission.
+func OperatorActor() Actor { return Actor{operator: true} }
+
+// scope returns the properties where the actor holds p; all is true when
+// it holds p for every property.
+func (a Actor) scope(p store.Permission) (all bool, props []string) {
+	if a.operator {
+		return true, nil
+	}
+	for _, g := range a.grants {
+		if g.Permission != p {
+			continue
+		}
+		if g.PropertyID == store.AllProperties {
+			return true, nil
+		}
+		if !slices.Contains(props, g.PropertyID) {
+			props = append(props, g.PropertyID)
+		}
+	}
+	return false, props
+}
+
+// Has reports whether the actor holds p for at least one property.
+func (a Actor) Has(p store.Permission) bool {
+	all, props := a.scope(p)
+	return all || len(props) > 0
+}
+
+// HasAll reports whether the actor holds p for every property.
+func (a Actor) HasAll(p store.Permission) bool {
+	all, _ := a.scope(p)
+	return all
+}
+
+// covers reports whether the actor holds p for one of userProps, the
+// properties of a user. A user of no property is covered only by a grant
+// for every property.
+func (a Actor) covers(p store.Permission, userProps []string) bool {
+	all, props := a.scope(p)
+	if all {
+		return true
+	}
+	for _, up := range userProps {
+		if slices.Contains(props, up) {
+			return true
+		}
+	}
+	return false
+}
+
+// coversProperty reports whether the actor holds p for property.
+func (a Actor) coversProperty(p store.Permission, property string) bool {
+	all, props := a.scope(p)
+	return all || slices.Contains(props, property)
+}
+
+// visibleProperties returns the properties whose users the actor sees,
+// those where it holds any user permission, or nil when it sees every
+// user.
+func (a Actor) visibleProperties() []string {
+	seen := []string{}
+	for _, p := range []store.Permission{store.PermManageUsers, store.PermReset2FA} {
+		all, props := a.scope(p)
+		if all {
+			return nil
+		}
+		for _, id := range props {
+			if !slices.Contains(seen, id) {
+				seen = append(seen, id)
+			}
+		}
+	}
+	return seen
+}
+
+// actorID is the ActorID of the actor's audit events.
+func (a Actor) actorID() string { return a.UserID }
+
+// via names the channel of the action for the audit detail.
+func (a Actor) via() string {
+	switch {
+	case a.operator:
+		return "cli"
+	case a.ClientID != "":
+		return "api"
+	}
+	return "console"
+}

@@ -1,0 +1,76 @@
+package admin
+
+import (
+	"testing"
+	"time"
+
+	"github.com/hotelsoft/idp/store"
+)
+
+func TestAuthStatus(t *testing.T) {
+	active := func(methods ...string) store.AdminUser {
+		return store.AdminUser{UserSummary: store.UserSummary{User: store.User{Status: store.UserActive}, Methods: methods}}
+	}
+	exempt := active("totp")
+	exempt.Exemption = &store.Exemption{Until: time.Now().Add(time.Hour)}
+	invited := active()
+	invited.Status = store.UserInvited
+	disabled := active("email")
+	disabled.Status = store.UserDisabled
+	tests := []struct {
+		name string
+		u    store.AdminUser
+		want string
+	}{
+		{"invited", invited, AuthInvited},
+		{"exempt", exempt, AuthExempt},
+		{"none", active(), AuthNone},
+		{"totp", active("totp"), AuthTOTP},
+		{"email", active("email"), AuthEmail},
+		{"webauthn", active("webauthn"), AuthWebAuthn},
+		{"several", active("email", "totp"), AuthSeveral},
+		{"disabled keeps its method", disabled, AuthEmail},
+	}
+	for _, tt := range tests {
+		if got := AuthStatus(tt.u); got != tt.want {
+			t.Errorf("%s: AuthStatus = %q, want %q", tt.name, got, tt.want)
+		}
+	}
+}
+
+func TestActorScope(t *testing.T) {
+	a := UserActor("admin", "", []store.Grant{
+		{Permission: store.PermReset2FA, PropertyID: "p1"},
+		{Permission: store.PermManageUsers, PropertyID: "p2"},
+		{Permission: store.PermViewAudit, PropertyID: store.AllProperties},
+	})
+	tests := []struct {
+		name  string
+		perm  store.Permission
+		props []string
+		want  bool
+	}{
+		{"granted property", store.PermReset2FA, []string{"p1"}, true},
+		{"one of several", store.PermReset2FA, []string{"p9", "p1"}, true},
+		{"other property", store.PermReset2FA, []string{"p2"}, false},
+		{"no property", store.PermReset2FA, nil, false},
+		{"other permission", store.PermManageClients, []string{"p1"}, false},
+		{"every property", store.PermViewAudit, []string{"p7"}, true},
+		{"every property, user of none", store.PermViewAudit, nil, true},
+	}
+	for _, tt := range tests {
+		if got := a.covers(tt.perm, tt.props); got != tt.want {
+			t.Errorf("%s: covers = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+	if got := a.visibleProperties(); len(got) != 2 {
+		t.Errorf("visible properties = %v, want p1 and p2", got)
+	}
+	if !OperatorActor().HasAll(store.PermManageClients) || (Actor{}).Has(store.PermViewAudit) {
+		t.Error("operator must hold everything, the zero actor nothing")
+	}
+	c := ClientActor("c1", "", []store.ClientGrant{{Permission: store.PermManageUsers, PropertyID: "p1"}})
+	if c.covers(store.PermManageUsers, []string{"p2"}) || !c.covers(store.PermManageUsers, []string{"p1"}) {
+		t.Error("client actor ignores its property")
+	}
+}
