@@ -124,7 +124,9 @@ func (h *Handler) requestReset(r *http.Request, account string) error {
 }
 
 type resetPage struct {
-	Action    string
+	Action string
+	// Email tells password managers whose password changes.
+	Email     string
 	Token     string
 	MinLength int
 	MaxLength int
@@ -299,6 +301,6 @@ func (h *Handler) renderReset(w http.ResponseWriter, r *http.Request, token stri
 	if factor {
 		v.page = pageResetFactor
 	}
-	v.data = resetPage{Action: pathReset, Token: token, MinLength: password.MinRunes, MaxLength: password.MaxBytes}
+	v.data = resetPage{Action: pathReset, Email: user.Email, Token: token, MinLength: password.MinRunes, MaxLength: password.MaxBytes}
 	h.render(w, r, v)
 }

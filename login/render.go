@@ -60,8 +60,10 @@ type view struct {
 type layout struct {
 	Lang    string
 	Product string
-	CSRF    string
-	Alert   string
+	// Logo and Accent tell whether Brand has a logo and an accent colour.
+	Logo, Accent bool
+	CSRF         string
+	Alert        string
 	// Languages are the entries of the language switcher; nil hides it.
 	Languages []languageLink
 	Page      any
@@ -82,7 +84,8 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, v view) {
 		return id
 	}
 
-	l := layout{Lang: loc.Lang(), Product: h.product, Page: v.data}
+	l := layout{Lang: loc.Lang(), Product: h.product, Page: v.data,
+		Logo: len(h.brand.Logo) > 0, Accent: h.brand.Accent != ""}
 	if offersSwitcher(r, v) {
 		l.Languages = h.languageLinks(r, loc.Tag())
 	}
