@@ -118,20 +118,9 @@ func (h *Handler) verifyPasskey(r *http.Request, req *store.AuthRequest) (store.
 		return user, assertion{}, err
 	}
 
-	var a assertion
-	var rejected error
-	ok, err := h.throttled(ctx, throttle.StepWebAuthn, user.ID, h.clientAddr(r), func() (bool, error) {
-		var err error
-		a, err = h.checkAssertion(r, ku, data, parsed, req)
-		if errors.Is(err, ErrWebAuthnRejected) {
-			rejected = err
-			return false, nil
-		}
-		return err == nil, err
+	a, err := h.throttledAssertion(ctx, user.ID, h.clientAddr(r), func() (assertion, error) {
+		return h.checkAssertion(r, ku, data, parsed, req)
 	})
-	if err == nil && !ok {
-		err = rejected
-	}
 	return user, a, err
 }
 

@@ -1,6 +1,7 @@
 package login
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -191,34 +192,48 @@ func (h *Handler) finishKeyVerification(w http.ResponseWriter, r *http.Request) 
 		return
 	}
 	ctx, ip := r.Context(), h.clientAddr(r)
+	a, err := h.throttledAssertion(ctx, st.user.ID, ip, func() (assertion, error) {
+		return h.verifyKey(r, st.req, st.user, st.s.ID)
+	})
+	switch {
+	case errors.Is(err, throttle.ErrThrottled):
+		h.audit(ctx, eventSignInThrottled, st.user.ID, clientOf(st.req), ip, map[string]string{"step": throttle.StepWebAuthn})
+		h.jsonError(w, r, st.req, http.StatusTooManyRequests, msgThrottled)
+		return
+	case errors.Is(err, ErrWebAuthnRejected):
+		h.logger.InfoContext(ctx, "security key assertion rejected", "user_id", st.user.ID, "err", err)
+		h.audit(ctx, eventSignInFailed, st.user.ID, clientOf(st.req), ip, map[string]string{"step": throttle.StepWebAuthn})
+		h.jsonError(w, r, st.req, http.StatusBadRequest, msgKeyFailed)
+		return
+	case err != nil:
+		h.logger.ErrorContext(ctx, "verify security key", "user_id", st.user.ID, "err", err)
+		h.jsonError(w, r, st.req, http.StatusInternalServerError, msgErrorServer)
+		return
+	}
+	h.finishWithKey(w, r, st, a.userVerified)
+}
+
+// throttledAssertion runs verify as one attempt at throttle.StepWebAuthn
+// for userID and the client address ip, like a code typed at the second
+// factor. It returns verify's result, or an error wrapping
+// throttle.ErrThrottled when no attempt may be made now, in which case
+// verify does not run.
+func (h *Handler) throttledAssertion(ctx context.Context, userID, ip string, verify func() (assertion, error)) (assertion, error) {
 	var a assertion
 	var rejected error
-	ok, err := h.throttled(ctx, throttle.StepWebAuthn, st.user.ID, ip, func() (bool, error) {
+	ok, err := h.throttled(ctx, throttle.StepWebAuthn, userID, ip, func() (bool, error) {
 		var err error
-		a, err = h.verifyKey(r, st.req, st.user, st.s.ID)
+		a, err = verify()
 		if errors.Is(err, ErrWebAuthnRejected) {
 			rejected = err
 			return false, nil
 		}
 		return err == nil, err
 	})
-	if errors.Is(err, throttle.ErrThrottled) {
-		h.audit(ctx, eventSignInThrottled, st.user.ID, clientOf(st.req), ip, map[string]string{"step": throttle.StepWebAuthn})
-		h.jsonError(w, r, st.req, http.StatusTooManyRequests, msgThrottled)
-		return
-	}
 	if err == nil && !ok {
-		h.logger.InfoContext(ctx, "security key assertion rejected", "user_id", st.user.ID, "err", rejected)
-		h.audit(ctx, eventSignInFailed, st.user.ID, clientOf(st.req), ip, map[string]string{"step": throttle.StepWebAuthn})
-		h.jsonError(w, r, st.req, http.StatusBadRequest, msgKeyFailed)
-		return
+		return assertion{}, rejected
 	}
-	if err != nil {
-		h.logger.ErrorContext(ctx, "verify security key", "user_id", st.user.ID, "err", err)
-		h.jsonError(w, r, st.req, http.StatusInternalServerError, msgErrorServer)
-		return
-	}
-	h.finishWithKey(w, r, st, a.userVerified)
+	return a, err
 }
 
 // verifyKey checks the assertion in the body against the ceremony of
