@@ -3,12 +3,11 @@ package idp
 import (
 	"context"
 	"crypto"
-	"crypto/rand"
-	"crypto/rsa"
 	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -28,63 +27,21 @@ const signingKeyBits = 2048
 // id_token_hint at logout.
 const DefaultRetiredKeyRetention = 7 * 24 * time.Hour
 
-// GenerateSigningKey creates an RS256 signing key that signs from now on.
-// The private key is PKCS #8, sealed under the master key with the key ID
-// as label, so a ciphertext copied to another row does not open.
+// GenerateSigningKey creates an RS256 signing key with a random ID that
+// signs from now on; NewSigningKey creates other algorithms and times.
 func GenerateSigningKey(keys *secret.Keys, now time.Time) (store.SigningKey, error) {
-	priv, err := rsa.GenerateKey(rand.Reader, signingKeyBits)
-	if err != nil {
-		return store.SigningKey{}, fmt.Errorf("generate signing key: %w", err)
-	}
-	der, err := x509.MarshalPKCS8PrivateKey(priv)
-	if err != nil {
-		return store.SigningKey{}, fmt.Errorf("encode signing key: %w", err)
-	}
-	id := secret.ID()
-	jwk := jose.JSONWebKey{Key: &priv.PublicKey, KeyID: id, Algorithm: string(jose.RS256), Use: "sig"}
-	pub, err := jwk.MarshalJSON()
-	if err != nil {
-		return store.SigningKey{}, fmt.Errorf("encode public key: %w", err)
-	}
-	return store.SigningKey{
-		ID:               id,
-		Algorithm:        string(jose.RS256),
-		PrivateEncrypted: keys.Sealer().Seal(der, id),
-		PublicJWK:        pub,
-		CreatedAt:        now,
-		ActiveFrom:       now,
-	}, nil
+	return NewSigningKey(keys, AlgRS256, secret.ID(), now, now)
 }
 
-// RotateSigningKey stores a new signing key that signs from now on and
-// retires every other key that still signs. A retired key stays published
-// for retention (DefaultRetiredKeyRetention when zero) so that tokens it
-// signed remain verifiable. Nodes pick the new key up within the key
-// cache's few seconds. Until then they sign with a key that is still
-// published, so no token fails verification.
+// RotateSigningKey stores a new RS256 signing key that signs from now on
+// and retires every other key at once. A retired key stays published for
+// retention (DefaultRetiredKeyRetention when zero) so that tokens it
+// signed remain verifiable. Other nodes publish the new key only once
+// their key cache expires, within 5 seconds, so ScheduleSigningKey with a
+// later activation time is the gentler rotation; this one is for a key
+// that may be compromised.
 func RotateSigningKey(ctx context.Context, st store.SigningKeys, keys *secret.Keys, now time.Time, retention time.Duration) (store.SigningKey, error) {
-	if retention <= 0 {
-		retention = DefaultRetiredKeyRetention
-	}
-	existing, err := st.SigningKeys(ctx, now)
-	if err != nil {
-		return store.SigningKey{}, fmt.Errorf("rotate signing key: %w", err)
-	}
-	k, err := GenerateSigningKey(keys, now)
-	if err != nil {
-		return store.SigningKey{}, err
-	}
-	if err := st.CreateSigningKey(ctx, k); err != nil {
-		return store.SigningKey{}, fmt.Errorf("rotate signing key: %w", err)
-	}
-	for _, old := range existing {
-		if old.RetiredAt.IsZero() {
-			if err := st.RetireSigningKey(ctx, old.ID, now, now.Add(retention)); err != nil {
-				return store.SigningKey{}, fmt.Errorf("retire signing key %s: %w", old.ID, err)
-			}
-		}
-	}
-	return k, nil
+	return ScheduleSigningKey(ctx, st, keys, KeyPolicy{Retention: retention}, now, now)
 }
 
 // signingKey implements op.SigningKey.
@@ -121,12 +78,12 @@ type keyRing struct {
 var errNoSigningKey = errors.New("no current signing key: run idp keys rotate")
 
 // loadKeyRing reads the keys that are published at now and opens the one
-// that signs: the newest whose activation time has come and that is not
-// retired.
+// that signs: the one activated last among those whose activation time has
+// come and that are not retired.
 func loadKeyRing(ctx context.Context, st store.SigningKeys, sealer *secret.Sealer, now time.Time) (*keyRing, error) {
-	stored, err := st.SigningKeys(ctx, now)
+	stored, err := keysByActivation(ctx, st, now)
 	if err != nil {
-		return nil, fmt.Errorf("load signing keys: %w", err)
+		return nil, err
 	}
 	ring := &keyRing{}
 	for _, k := range stored {
@@ -203,13 +160,26 @@ func (s *storage) SigningKey(ctx context.Context) (op.SigningKey, error) {
 	return ring.signing, nil
 }
 
-// SignatureAlgorithms implements op.AuthStorage for discovery.
+// SignatureAlgorithms implements op.AuthStorage for discovery: the
+// algorithm that signs now, then those of the other published keys. A
+// relying party that accepts only the algorithms in discovery (go-oidc
+// does) thus still verifies tokens of a retired RS256 key after a switch
+// to ES256, and tokens of a next key before its handover.
 func (s *storage) SignatureAlgorithms(ctx context.Context) ([]jose.SignatureAlgorithm, error) {
-	k, err := s.SigningKey(ctx)
+	ring, err := s.ring.get(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return []jose.SignatureAlgorithm{k.SignatureAlgorithm()}, nil
+	if ring.signing == nil {
+		return nil, errNoSigningKey
+	}
+	algs := []jose.SignatureAlgorithm{ring.signing.alg}
+	for _, k := range ring.published {
+		if !slices.Contains(algs, k.Algorithm()) {
+			algs = append(algs, k.Algorithm())
+		}
+	}
+	return algs, nil
 }
 
 // KeySet implements op.AuthStorage: every published key, including retired

@@ -193,7 +193,11 @@ func ensureSigningKey(ctx context.Context, s *storage, cfg Config) error {
 	if created {
 		cfg.Logger.InfoContext(ctx, "signing key created", "alg", cfg.SigningKeys.withDefaults().Algorithm)
 	}
+	// Opening the keys now makes a wrong master key fail the start.
 	s.ring.ring = nil
+	if _, err := s.ring.get(ctx); err != nil {
+		return fmt.Errorf("idp: %w", err)
+	}
 	return nil
 }
 

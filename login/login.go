@@ -90,6 +90,9 @@ type Config struct {
 	// MailQueued, when set, is called after an email was queued, for
 	// example to wake the sender (mail.Sender.Wake).
 	MailQueued func()
+	// Brand is the logo and accent colour of the pages. The zero value
+	// is the default look.
+	Brand Brand
 }
 
 // Defaults of Config.
@@ -119,6 +122,7 @@ type Handler struct {
 	catalogue  *i18n.Catalogue
 	mail       *mail.Composer
 	mailQueued func()
+	brand      Brand
 	browserKey string // cookie name of the browser ID
 	sessionKey string // cookie name of the session token
 	// relyingParty verifies security keys and passkeys.
@@ -143,6 +147,7 @@ func New(cfg Config) (*Handler, error) {
 		logger:    cfg.Logger,
 		now:       cfg.Now,
 		product:   cfg.ProductName,
+		brand:     cfg.Brand,
 		passwords: cfg.Passwords,
 		lifetime:  cfg.SessionLifetime,
 		proxies:   cfg.TrustedProxies,
@@ -188,6 +193,11 @@ func checkConfig(cfg Config) (*url.URL, error) {
 	}
 	if cfg.Throttle != (throttle.Config{}) {
 		if err := cfg.Throttle.Validate(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if cfg.Brand.Accent != "" {
+		if err := CheckAccent(cfg.Brand.Accent); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -253,6 +263,8 @@ func (h *Handler) Register(r *mux.Router) {
 	h.registerAccount(get, post)
 	h.registerWebAuthn(r, get, post)
 	h.registerEmail(r, get, post)
+	r.Path(pathBrandCSS).Methods(http.MethodGet, http.MethodHead).HandlerFunc(h.brandCSS)
+	r.Path(pathLogo).Methods(http.MethodGet, http.MethodHead).HandlerFunc(h.logo)
 	r.PathPrefix("/static/").Methods(http.MethodGet, http.MethodHead).Handler(h.static())
 }
 

@@ -110,6 +110,7 @@ func (a *app) buildHandler(ctx context.Context) error {
 		Mail:           a.mail,
 		MailQueued:     a.sender.Wake,
 		IdleLock:       idleLock,
+		Brand:          a.cfg.brand,
 	})
 	if err != nil {
 		return fmt.Errorf("start hosted pages: %w", err)

@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/hotelsoft/idp/login"
 )
 
 // config holds the global settings every subcommand accepts. Each flag is
@@ -27,6 +29,8 @@ type config struct {
 	SecretKeyFile  string
 	TrustedProxies string
 	ProductName    string
+	LogoFile       string
+	AccentColor    string
 	AdminEmail     string
 	LogFormat      string
 	LogLevel       string
@@ -50,6 +54,8 @@ type config struct {
 	// smtpTLS, when set, configures TLS to the SMTP server; tests set it
 	// to trust their own certificate authority.
 	smtpTLS *tls.Config
+	// brand is the logo and accent colour, loaded by validate.
+	brand login.Brand
 	// mailPoll is how often the email sender polls the outbox; zero means
 	// its default.
 	mailPoll time.Duration
@@ -84,6 +90,8 @@ func (c *config) globalFlags() []globalFlag {
 		{"secret-key-file", "IDP_SECRET_KEY_FILE", "file holding the hex master key for cookies and encryption at rest; unset: ./data/master.key, generated on first start", "", &c.SecretKeyFile},
 		{"trusted-proxies", "IDP_TRUSTED_PROXIES", "comma-separated addresses or CIDR prefixes of proxies whose X-Forwarded-For is trusted", "", &c.TrustedProxies},
 		{"product-name", "IDP_PRODUCT_NAME", "product name shown on the pages and in authenticator apps", "Hotel ID", &c.ProductName},
+		{"logo-file", "IDP_LOGO_FILE", "PNG, JPEG, GIF, WebP or SVG logo shown on the pages, at most 256 KiB, served at /static/logo", "", &c.LogoFile},
+		{"accent-color", "IDP_ACCENT_COLOR", "accent colour #rrggbb of buttons and links; needs a contrast of 4.5:1 with white", "", &c.AccentColor},
 		{"admin-email", "IDP_ADMIN_EMAIL", "email address of the first admin, invited when the database has no user", "admin@localhost", &c.AdminEmail},
 		{"mail-dir", "IDP_MAIL_DIR", "folder that emails are written to as .eml files when --smtp-url is unset; unset: mail next to a SQLite database, else ./data/mail", "", &c.MailDir},
 		{"log-format", "IDP_LOG_FORMAT", "log format: text or json", "text", &c.LogFormat},
@@ -146,6 +154,7 @@ func (c *config) validate() error {
 	if strings.TrimSpace(c.ProductName) == "" {
 		errs = append(errs, errors.New("--product-name is empty"))
 	}
+	errs = append(errs, c.loadBrand()...)
 	if c.SecretKeyFile == "" {
 		c.SecretKeyFile = defaultKeyFile
 		c.keyFileDefaulted = true
