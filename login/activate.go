@@ -116,7 +116,12 @@ func (h *Handler) activate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	codes, err := h.confirmEnrolment(ctx, user.ID, step)
+	notice, err := h.notice(r, req, user, mail.EventMethodAdded, "totp")
+	if err != nil {
+		h.serverError(w, r, "compose notification", err)
+		return
+	}
+	codes, err := h.confirmEnrolment(ctx, user.ID, step, notice)
 	if errors.Is(err, store.ErrNotFound) {
 		// Confirmed by a concurrent request of the same browser.
 		http.Redirect(w, r, withID(pathVerify, requestID(req)), http.StatusSeeOther)
@@ -127,7 +132,7 @@ func (h *Handler) activate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.audit(ctx, eventTOTPActivated, user.ID, clientOf(req), h.clientAddr(r), nil)
-	h.notify(r, req, user, mail.EventMethodAdded, "totp")
+	h.mailQueued()
 
 	now := h.now()
 	s.AMR = []string{amrPassword, amrOTP, amrMFA}
@@ -217,16 +222,17 @@ func (h *Handler) startEnrolment(ctx context.Context, userID string) ([]byte, er
 	return key, nil
 }
 
-// confirmEnrolment confirms the pending secret and replaces the user's
-// recovery codes with new ones. It returns the codes in the clear to be
-// shown once, and stores only their hashes.
-func (h *Handler) confirmEnrolment(ctx context.Context, userID string, step int64) ([]string, error) {
+// confirmEnrolment confirms the pending secret, replaces the user's
+// recovery codes with new ones and queues notice (unless nil), in one
+// transaction. It returns the codes in the clear to be shown once, and
+// stores only their hashes.
+func (h *Handler) confirmEnrolment(ctx context.Context, userID string, step int64, notice *store.OutboundEmail) ([]string, error) {
 	codes := recovery.Generate()
 	hashes := make([]string, len(codes))
 	for i, c := range codes {
 		hashes[i] = recovery.Hash(h.keys, userID, c)
 	}
-	if err := h.store.ConfirmTOTP(ctx, userID, step, hashes, h.now()); err != nil {
+	if err := h.store.ConfirmTOTP(ctx, userID, step, hashes, h.now(), notice); err != nil {
 		return nil, err
 	}
 	return codes, nil

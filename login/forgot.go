@@ -219,7 +219,12 @@ func (h *Handler) resetFactor(w http.ResponseWriter, r *http.Request, token stri
 	code := r.PostForm.Get("code")
 	step, check := throttle.StepTOTP, h.checkTOTP
 	if recovery.LooksLike(code) {
-		step, check = throttle.StepRecovery, h.checkRecoveryCode
+		notice, err := h.notice(r, nil, user, mail.EventRecoveryCodeUsed, "")
+		if err != nil {
+			h.serverError(w, r, "compose notification", err)
+			return
+		}
+		step, check = throttle.StepRecovery, h.checkRecoveryCode(notice)
 	}
 	ok, err := h.throttled(ctx, step, user.ID, ip, func() (bool, error) {
 		if code == "" || len(code) > maxCodeLength {
@@ -247,7 +252,7 @@ func (h *Handler) resetFactor(w http.ResponseWriter, r *http.Request, token stri
 	}
 	if step == throttle.StepRecovery {
 		h.audit(ctx, eventRecoveryCodeUsed, user.ID, "", ip, nil)
-		h.notify(r, nil, user, mail.EventRecoveryCodeUsed, "")
+		h.mailQueued()
 	}
 	if err := h.store.PassPasswordResetFactor(ctx, secret.Hash(token), h.now()); err != nil {
 		if errors.Is(err, store.ErrNotFound) {

@@ -45,8 +45,13 @@ func (h *Handler) verify(w http.ResponseWriter, r *http.Request) {
 	step, amr := throttle.StepTOTP, []string{amrPassword, amrOTP, amrMFA}
 	check := h.checkTOTP
 	if recovery.LooksLike(code) {
+		notice, err := h.notice(r, req, user, mail.EventRecoveryCodeUsed, "")
+		if err != nil {
+			h.serverError(w, r, "compose notification", err)
+			return
+		}
 		step, amr = throttle.StepRecovery, []string{amrPassword, amrOTP, amrRecovery, amrMFA}
-		check = h.checkRecoveryCode
+		check = h.checkRecoveryCode(notice)
 	}
 
 	ok, err := h.throttled(ctx, step, user.ID, ip, func() (bool, error) {
@@ -73,7 +78,7 @@ func (h *Handler) verify(w http.ResponseWriter, r *http.Request) {
 
 	if step == throttle.StepRecovery {
 		h.audit(ctx, eventRecoveryCodeUsed, user.ID, clientOf(req), ip, nil)
-		h.notify(r, req, user, mail.EventRecoveryCodeUsed, "")
+		h.mailQueued()
 	}
 	h.finish(w, r, req, s, user, amr, step)
 }
@@ -142,13 +147,18 @@ func (h *Handler) checkTOTP(ctx context.Context, userID, code string) (bool, err
 	return err == nil, err
 }
 
-// checkRecoveryCode consumes one of the user's unused recovery codes.
-func (h *Handler) checkRecoveryCode(ctx context.Context, userID, code string) (bool, error) {
-	err := h.store.UseRecoveryCode(ctx, userID, recovery.Hash(h.keys, userID, code), h.now())
-	if errors.Is(err, store.ErrNotFound) {
-		return false, nil
+// checkRecoveryCode returns a check, shaped like checkTOTP, that consumes
+// one of the user's unused recovery codes and queues notice (unless nil)
+// in the same transaction, so the email is queued exactly when a code is
+// used.
+func (h *Handler) checkRecoveryCode(notice *store.OutboundEmail) func(ctx context.Context, userID, code string) (bool, error) {
+	return func(ctx context.Context, userID, code string) (bool, error) {
+		err := h.store.UseRecoveryCode(ctx, userID, recovery.Hash(h.keys, userID, code), h.now(), notice)
+		if errors.Is(err, store.ErrNotFound) {
+			return false, nil
+		}
+		return err == nil, err
 	}
-	return err == nil, err
 }
 
 func (h *Handler) renderVerify(w http.ResponseWriter, r *http.Request, req *store.AuthRequest, v view) {

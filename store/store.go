@@ -182,17 +182,19 @@ type SecondFactors interface {
 	SaveTOTPEnrolment(ctx context.Context, c TOTPCredential) error
 	// TOTPByUser returns the user's credential, confirmed or not.
 	TOTPByUser(ctx context.Context, userID string) (TOTPCredential, error)
-	// ConfirmTOTP confirms the pending credential, records step as used and
-	// replaces the user's recovery codes with codeHashes, in one
-	// transaction. It returns ErrNotFound without a pending credential.
-	ConfirmTOTP(ctx context.Context, userID string, step int64, codeHashes []string, now time.Time) error
+	// ConfirmTOTP confirms the pending credential, records step as used,
+	// replaces the user's recovery codes with codeHashes and queues notice
+	// (unless nil), in one transaction. It returns ErrNotFound without a
+	// pending credential.
+	ConfirmTOTP(ctx context.Context, userID string, step int64, codeHashes []string, now time.Time, notice *OutboundEmail) error
 	// UseTOTPStep records step as used if it is above the last used one,
 	// atomically. It returns ErrConflict for a replayed or older step and
 	// ErrNotFound without a confirmed credential.
 	UseTOTPStep(ctx context.Context, userID string, step int64) error
-	// UseRecoveryCode marks one unused recovery code of the user as used,
-	// atomically. It returns ErrNotFound when no unused code has that hash.
-	UseRecoveryCode(ctx context.Context, userID, codeHash string, now time.Time) error
+	// UseRecoveryCode marks one unused recovery code of the user as used
+	// and queues notice (unless nil), in one transaction. It returns
+	// ErrNotFound, queuing nothing, when no unused code has that hash.
+	UseRecoveryCode(ctx context.Context, userID, codeHash string, now time.Time, notice *OutboundEmail) error
 	// CountRecoveryCodes returns how many unused recovery codes the user has.
 	CountRecoveryCodes(ctx context.Context, userID string) (int, error)
 	// Methods returns the user's active 2FA methods, sorted.

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"encoding/base64"
+	"html"
+	"net/url"
 	"os"
 	"path/filepath"
 	"testing"
@@ -199,6 +201,12 @@ func screenshotLanguage(t *testing.T, s *testServer, smtp *smtptest.Server, rp *
 		sh.shot(page.name)
 	}
 
+	// A relying party on another site sends the browser to /lock, which
+	// shows a confirmation form instead of locking at once.
+	b.open(linkPage(s.url + "/lock?" + url.Values{"client_id": {rp.config.ClientID}}.Encode()))
+	b.click("a")
+	sh.shot("lock")
+
 	// Quick lock.
 	b.open(s.url + "/account")
 	b.click(`form[action="/lock"] button`)
@@ -282,6 +290,30 @@ func screenshotLanguage(t *testing.T, s *testServer, smtp *smtptest.Server, rp *
 		b.click(`form[action="/logout"] button`)
 		sh.shot("logged-out")
 	}
+
+	// A user without a method, whose invitation is more than an hour
+	// old, proves their mailbox before adding an app. Last, because it
+	// moves the clock.
+	proofUser := "proof-" + lang + "@example.com"
+	acceptInvitationIn(t, newTab().b, inviteIn(t, s, proofUser, lang))
+	s.clock.Advance(61 * time.Minute)
+	sh = newTab()
+	b = sh.b
+	signInIn(t, b, rp.start(), proofUser)
+	b.do("choose the app", clickBox("#method-totp"))
+	b.click("form button[type=submit]")
+	sh.shot("mailbox-proof")
+	b.fill("#code", "000000")
+	b.click("form button[type=submit]")
+	sh.shot("mailbox-proof-error")
+	sh.email("email-code", smtp.Wait(t, proofUser, store.EmailTwoFactor))
+}
+
+// linkPage returns a data: URL of a page on no site with one link to
+// target, so that following it is a navigation from another site.
+func linkPage(target string) string {
+	page := `<!doctype html><a href="` + html.EscapeString(target) + `">link</a>`
+	return "data:text/html;charset=utf-8;base64," + base64.StdEncoding.EncodeToString([]byte(page))
 }
 
 // inviteIn invites email with lang as the saved language and returns

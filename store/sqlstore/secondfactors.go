@@ -57,9 +57,9 @@ func (s *Store) TOTPByUser(ctx context.Context, userID string) (store.TOTPCreden
 	}, err
 }
 
-// ConfirmTOTP confirms the pending credential at step and replaces the
-// user's recovery codes, in one transaction.
-func (s *Store) ConfirmTOTP(ctx context.Context, userID string, step int64, codeHashes []string, now time.Time) error {
+// ConfirmTOTP confirms the pending credential at step, replaces the user's
+// recovery codes and queues notice, in one transaction.
+func (s *Store) ConfirmTOTP(ctx context.Context, userID string, step int64, codeHashes []string, now time.Time, notice *store.OutboundEmail) error {
 	const op = "confirm TOTP"
 	return s.inTx(ctx, op, func(tx *sqlx.Tx) error {
 		n, err := s.exec(ctx, tx, op, `UPDATE totp_credentials SET confirmed_at = ?, last_step = ?
@@ -70,7 +70,10 @@ func (s *Store) ConfirmTOTP(ctx context.Context, userID string, step int64, code
 		if n == 0 {
 			return fmt.Errorf("%s: no pending credential: %w", op, store.ErrNotFound)
 		}
-		return s.replaceRecoveryCodes(ctx, tx, op, userID, codeHashes, now)
+		if err := s.replaceRecoveryCodes(ctx, tx, op, userID, codeHashes, now); err != nil {
+			return err
+		}
+		return s.insertOptionalEmail(ctx, tx, op, notice)
 	})
 }
 
@@ -110,10 +113,21 @@ func (s *Store) UseTOTPStep(ctx context.Context, userID string, step int64) erro
 	return fmt.Errorf("%s: step already used: %w", op, store.ErrConflict)
 }
 
-// UseRecoveryCode marks one unused recovery code of the user as used.
-func (s *Store) UseRecoveryCode(ctx context.Context, userID, codeHash string, now time.Time) error {
-	return s.updateOne(ctx, "use recovery code", `UPDATE recovery_codes SET used_at = ?
-		WHERE user_id = ? AND code_hash = ? AND used_at IS NULL`, now.UnixMilli(), userID, codeHash)
+// UseRecoveryCode marks one unused recovery code of the user as used and
+// queues notice, in one transaction.
+func (s *Store) UseRecoveryCode(ctx context.Context, userID, codeHash string, now time.Time, notice *store.OutboundEmail) error {
+	const op = "use recovery code"
+	return s.inTx(ctx, op, func(tx *sqlx.Tx) error {
+		n, err := s.exec(ctx, tx, op, `UPDATE recovery_codes SET used_at = ?
+			WHERE user_id = ? AND code_hash = ? AND used_at IS NULL`, now.UnixMilli(), userID, codeHash)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return fmt.Errorf("%s: %w", op, store.ErrNotFound)
+		}
+		return s.insertOptionalEmail(ctx, tx, op, notice)
+	})
 }
 
 // CountRecoveryCodes returns how many unused recovery codes the user has.

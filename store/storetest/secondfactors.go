@@ -25,7 +25,7 @@ func recoveryHashes(prefix string, n int) []string {
 func confirmTOTP(t *testing.T, s store.Store, userID string) {
 	t.Helper()
 	must(t, s.SaveTOTPEnrolment(ctx(t), store.TOTPCredential{UserID: userID, SecretEncrypted: []byte("sealed"), CreatedAt: t0}))
-	must(t, s.ConfirmTOTP(ctx(t), userID, firstStep, recoveryHashes("rc", 10), t0))
+	must(t, s.ConfirmTOTP(ctx(t), userID, firstStep, recoveryHashes("rc", 10), t0, nil))
 }
 
 var secondFactorTests = []test{
@@ -35,6 +35,10 @@ var secondFactorTests = []test{
 	{"TOTPConcurrentStep", testTOTPConcurrentStep},
 	{"RecoveryCodeSingleUse", testRecoveryCodeSingleUse},
 	{"RecoveryCodeConcurrentUse", testRecoveryCodeConcurrentUse},
+	{"TOTPConfirmNotice", testTOTPConfirmNotice},
+	{"TOTPConfirmNoticeFails", testTOTPConfirmNoticeFails},
+	{"RecoveryCodeNotice", testRecoveryCodeNotice},
+	{"RecoveryCodeConcurrentNotice", testRecoveryCodeConcurrentNotice},
 }
 
 func testTOTPEnrolment(t *testing.T, s store.Store) {
@@ -55,7 +59,7 @@ func testTOTPEnrolment(t *testing.T, s store.Store) {
 		t.Errorf("Methods = %v, want none while unconfirmed", methods)
 	}
 
-	must(t, s.ConfirmTOTP(ctx(t), u.ID, firstStep, nil, t0))
+	must(t, s.ConfirmTOTP(ctx(t), u.ID, firstStep, nil, t0, nil))
 	err = s.SaveTOTPEnrolment(ctx(t), store.TOTPCredential{UserID: u.ID, SecretEncrypted: []byte("third"), CreatedAt: t0})
 	wantErr(t, err, store.ErrConflict)
 	c, err = s.TOTPByUser(ctx(t), u.ID)
@@ -70,7 +74,7 @@ func testTOTPEnrolment(t *testing.T, s store.Store) {
 
 func testTOTPConfirm(t *testing.T, s store.Store) {
 	u := createUser(t, s, "alice")
-	wantErr(t, s.ConfirmTOTP(ctx(t), u.ID, firstStep, recoveryHashes("rc", 10), t0), store.ErrNotFound)
+	wantErr(t, s.ConfirmTOTP(ctx(t), u.ID, firstStep, recoveryHashes("rc", 10), t0, nil), store.ErrNotFound)
 
 	confirmTOTP(t, s, u.ID)
 	c, err := s.TOTPByUser(ctx(t), u.ID)
@@ -89,8 +93,8 @@ func testTOTPConfirm(t *testing.T, s store.Store) {
 		t.Errorf("CountRecoveryCodes = %d, want 10", n)
 	}
 	// A confirmed credential cannot be confirmed again.
-	wantErr(t, s.ConfirmTOTP(ctx(t), u.ID, firstStep+5, recoveryHashes("new", 10), t0), store.ErrNotFound)
-	wantErr(t, s.UseRecoveryCode(ctx(t), u.ID, "new-code-0", t0), store.ErrNotFound)
+	wantErr(t, s.ConfirmTOTP(ctx(t), u.ID, firstStep+5, recoveryHashes("new", 10), t0, nil), store.ErrNotFound)
+	wantErr(t, s.UseRecoveryCode(ctx(t), u.ID, "new-code-0", t0, nil), store.ErrNotFound)
 }
 
 func testTOTPStepReplay(t *testing.T, s store.Store) {
@@ -98,7 +102,7 @@ func testTOTPStepReplay(t *testing.T, s store.Store) {
 	wantErr(t, s.UseTOTPStep(ctx(t), u.ID, firstStep), store.ErrNotFound)
 	must(t, s.SaveTOTPEnrolment(ctx(t), store.TOTPCredential{UserID: u.ID, SecretEncrypted: []byte("s"), CreatedAt: t0}))
 	wantErr(t, s.UseTOTPStep(ctx(t), u.ID, firstStep), store.ErrNotFound) // not confirmed yet
-	must(t, s.ConfirmTOTP(ctx(t), u.ID, firstStep, nil, t0))
+	must(t, s.ConfirmTOTP(ctx(t), u.ID, firstStep, nil, t0, nil))
 
 	wantErr(t, s.UseTOTPStep(ctx(t), u.ID, firstStep), store.ErrConflict)
 	must(t, s.UseTOTPStep(ctx(t), u.ID, firstStep+1))
@@ -127,11 +131,11 @@ func testRecoveryCodeSingleUse(t *testing.T, s store.Store) {
 	bob := createUser(t, s, "bob")
 	confirmTOTP(t, s, alice.ID)
 
-	must(t, s.UseRecoveryCode(ctx(t), alice.ID, "rc-code-3", t0))
-	wantErr(t, s.UseRecoveryCode(ctx(t), alice.ID, "rc-code-3", t0), store.ErrNotFound)
-	wantErr(t, s.UseRecoveryCode(ctx(t), alice.ID, "unknown", t0), store.ErrNotFound)
+	must(t, s.UseRecoveryCode(ctx(t), alice.ID, "rc-code-3", t0, nil))
+	wantErr(t, s.UseRecoveryCode(ctx(t), alice.ID, "rc-code-3", t0, nil), store.ErrNotFound)
+	wantErr(t, s.UseRecoveryCode(ctx(t), alice.ID, "unknown", t0, nil), store.ErrNotFound)
 	// Another user's code hash is not alice's.
-	wantErr(t, s.UseRecoveryCode(ctx(t), bob.ID, "rc-code-4", t0), store.ErrNotFound)
+	wantErr(t, s.UseRecoveryCode(ctx(t), bob.ID, "rc-code-4", t0, nil), store.ErrNotFound)
 
 	n, err := s.CountRecoveryCodes(ctx(t), alice.ID)
 	must(t, err)
@@ -143,7 +147,7 @@ func testRecoveryCodeSingleUse(t *testing.T, s store.Store) {
 func testRecoveryCodeConcurrentUse(t *testing.T, s store.Store) {
 	u := createUser(t, s, "alice")
 	confirmTOTP(t, s, u.ID)
-	errs := race(func(int) error { return s.UseRecoveryCode(ctx(t), u.ID, "rc-code-0", t0) })
+	errs := race(func(int) error { return s.UseRecoveryCode(ctx(t), u.ID, "rc-code-0", t0, nil) })
 	if ok, _ := countErrs(t, errs, store.ErrNotFound); ok != 1 {
 		t.Errorf("%d of %d concurrent uses of one code succeeded, want 1", ok, concurrency)
 	}
