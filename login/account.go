@@ -52,15 +52,22 @@ var accountNotices = map[string]string{
 	"sessions":       "AccountNoticeSessions",
 	"verified":       "AccountNoticeVerified",
 	"key_renamed":    "AccountNoticeKeyRenamed",
+	"key_added":      "AccountNoticeKeyAdded",
+	"email_added":    "AccountNoticeEmailAdded",
 }
 
 type accountPage struct {
-	Name         string
-	Email        string
-	Fresh        bool
-	NoticeID     string
-	Methods      []accountMethod
-	CanAddTOTP   bool
+	Name        string
+	Email       string
+	Fresh       bool
+	NoticeID    string
+	Methods     []accountMethod
+	CanAddTOTP  bool
+	CanAddEmail bool
+	// KeyBegin and KeyFinish are the endpoints that add a security key,
+	// empty when security keys are off.
+	KeyBegin     string
+	KeyFinish    string
 	HasMethod    bool
 	RecoveryLeft int
 	Keys         []accountKey
@@ -139,8 +146,12 @@ func (h *Handler) renderAccount(w http.ResponseWriter, r *http.Request, s store.
 		Fresh:        h.fresh(s),
 		NoticeID:     accountNotices[r.URL.Query().Get("done")],
 		CanAddTOTP:   !slices.Contains(methods, "totp"),
+		CanAddEmail:  h.canAddEmail(methods),
 		HasMethod:    len(methods) > 0,
 		RecoveryLeft: left,
+	}
+	if h.relyingParty != nil {
+		page.KeyBegin, page.KeyFinish = pathAccountKeyBegin, pathAccountKeyFinish
 	}
 	for _, m := range methods {
 		label, known := methodLabels[m]
@@ -182,12 +193,10 @@ func (h *Handler) renderAccount(w http.ResponseWriter, r *http.Request, s store.
 }
 
 // removableHere reports whether the method list of the account page offers
-// to remove a method. Security keys are removed one by one in their own
-// section.
-//
-// TODO: offer removal of the email method once the store can remove it.
+// to remove a method: the authenticator app and email codes. Security
+// keys are removed one by one in their own section.
 func removableHere(method string) bool {
-	return method == "totp"
+	return method == "totp" || method == amrEmail
 }
 
 // accountSession returns the browser's complete, unlocked session and its

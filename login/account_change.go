@@ -17,9 +17,9 @@ import (
 // removeMethod handles POST /account/methods/remove with the field method.
 // A user who is not on the exception list keeps at least one method.
 //
-// NOTE: removing the app and the last security key at the same moment can
-// leave a user without a method, because each request sees the other
-// method. The check and the deletion are not one transaction.
+// NOTE: removing two methods (app, email or the last security key) at the
+// same moment can leave a user without a method, because each request sees
+// the other method. The check and the deletion are not one transaction.
 func (h *Handler) removeMethod(w http.ResponseWriter, r *http.Request) {
 	s, user, ok := h.changeSession(w, r)
 	if !ok {
@@ -46,6 +46,16 @@ func (h *Handler) removeMethod(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	if method == amrEmail {
+		// The store queues the notice with the change.
+		if err := h.removeEmailMethod(r, user); err != nil {
+			h.serverError(w, r, "remove email method", err)
+			return
+		}
+		h.audit(ctx, eventEmailRemoved, user.ID, "", h.clientAddr(r), nil)
+		http.Redirect(w, r, pathAccount+"?done=method_removed", http.StatusSeeOther)
+		return
+	}
 	err = h.store.DeleteTOTP(ctx, user.ID)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		h.serverError(w, r, "remove authenticator app", err)

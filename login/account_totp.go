@@ -71,7 +71,7 @@ func (h *Handler) addTOTP(w http.ResponseWriter, r *http.Request) {
 		h.renderAccountTOTP(w, r, user, key, view{status: http.StatusBadRequest, alert: msgActivationFailed})
 		return
 	}
-	codes, err := h.confirmEnrolment(ctx, user.ID, step)
+	codes, err := h.confirmEnrolment(ctx, user.ID, step, nil)
 	if errors.Is(err, store.ErrNotFound) {
 		http.Redirect(w, r, pathAccount, http.StatusSeeOther)
 		return

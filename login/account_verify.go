@@ -11,6 +11,7 @@ import (
 	"github.com/hotelsoft/idp/login/password"
 	"github.com/hotelsoft/idp/login/recovery"
 	"github.com/hotelsoft/idp/login/throttle"
+	"github.com/hotelsoft/idp/store"
 )
 
 type accountVerifyPage struct {
@@ -20,13 +21,21 @@ type accountVerifyPage struct {
 	// Unsupported is true when the user's methods cannot be checked on
 	// this page, so the page asks them to sign in again instead.
 	Unsupported bool
+	// Key and Email are true for a user without an authenticator app who
+	// re-verifies with a security key or an emailed code, after the
+	// password. SecondStep is true once the password was given.
+	Key        bool
+	Email      bool
+	SecondStep bool
+	KeyBegin   string
+	KeyFinish  string
 }
 
 // showAccountVerify handles GET /account/verify, where a user whose
 // sign-in is older than reverifyWindow confirms the password and the
 // second factor before changing the account.
 func (h *Handler) showAccountVerify(w http.ResponseWriter, r *http.Request) {
-	_, user, ok := h.accountSession(w, r)
+	s, user, ok := h.accountSession(w, r)
 	if !ok {
 		return
 	}
@@ -35,13 +44,23 @@ func (h *Handler) showAccountVerify(w http.ResponseWriter, r *http.Request) {
 		h.serverError(w, r, "load methods", err)
 		return
 	}
+	page.SecondStep = (page.Key || page.Email) && h.now().Sub(s.AuthTime) <= reverifyWindow
+	if page.SecondStep && page.Email && !page.Key {
+		if err := h.ensureReverifyCode(r, s, user); err != nil {
+			h.serverError(w, r, "send email challenge", err)
+			return
+		}
+	}
 	h.render(w, r, view{page: pageAccountVerify, userLocale: user.Locale, data: page})
 }
 
 // accountVerify handles POST /account/verify with password and, for a
 // user with an authenticator app, code (an app code or a recovery code).
 // Both are throttled like sign-in. Success refreshes the session's
-// authentication times and replaces its token.
+// authentication times and replaces its token. A user who re-verifies
+// with a security key or an emailed code gives the password here first;
+// it refreshes the password's time only, and the page then asks for the
+// key or the code (see finishReverifyKey and reverifyEmail).
 func (h *Handler) accountVerify(w http.ResponseWriter, r *http.Request) {
 	s, user, ok := h.accountSession(w, r)
 	if !ok {
@@ -78,7 +97,7 @@ func (h *Handler) accountVerify(w http.ResponseWriter, r *http.Request) {
 		step = throttle.StepTOTP
 		check := h.checkTOTP
 		if recovery.LooksLike(code) {
-			step, check = throttle.StepRecovery, h.checkRecoveryCode
+			step, check = throttle.StepRecovery, h.checkRecoveryCode(nil)
 		}
 		codeOK, err = h.throttled(ctx, step, user.ID, ip, func() (bool, error) { return check(ctx, user.ID, code) })
 	}
@@ -113,14 +132,30 @@ func (h *Handler) accountVerify(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.setCookie(w, h.sessionKey, token, s.ExpiresAt)
+	if !h.fresh(s) {
+		// The password is given; the key or the code is next.
+		http.Redirect(w, r, pathAccountVerify, http.StatusSeeOther)
+		return
+	}
 	h.audit(ctx, eventReverified, user.ID, "", ip, nil)
 	http.Redirect(w, r, pathAccount+"?done=verified", http.StatusSeeOther)
 }
 
-// verifyKind decides what the re-verification page asks of the user.
-//
-// NOTE: users whose only methods are security keys or email codes cannot
-// re-verify here yet, so the page asks them to sign out and in again.
+// renewSecondFactor records a second factor given now in s under a new
+// token, which it returns for the cookie.
+func (h *Handler) renewSecondFactor(r *http.Request, s store.Session) (string, error) {
+	now := h.now()
+	token := secret.Token()
+	s.TokenHash = secret.Hash(token)
+	s.SecondFactorAt, s.UpdatedAt = now, now
+	return token, h.store.UpdateSession(r.Context(), s)
+}
+
+// verifyKind decides what the re-verification page asks of the user: an
+// app code with the password, or the password and then a security key or
+// an emailed code. A user whose methods this provider cannot check now
+// (keys without a relying party, email without mail) is asked to sign in
+// again.
 func (h *Handler) verifyKind(ctx context.Context, userID string) (accountVerifyPage, error) {
 	methods, err := h.store.Methods(ctx, userID)
 	if err != nil {
@@ -130,7 +165,14 @@ func (h *Handler) verifyKind(ctx context.Context, userID string) (accountVerifyP
 		return accountVerifyPage{NeedsCode: true}, nil
 	}
 	if len(methods) > 0 {
-		return accountVerifyPage{Unsupported: true}, nil
+		page := accountVerifyPage{
+			Key:       slices.Contains(methods, methodKey) && h.relyingParty != nil,
+			Email:     slices.Contains(methods, amrEmail) && h.mail != nil,
+			KeyBegin:  pathAccountVerifyKeyBegin,
+			KeyFinish: pathAccountVerifyKeyFinish,
+		}
+		page.Unsupported = !page.Key && !page.Email
+		return page, nil
 	}
 	exempt, err := h.exempt(ctx, userID)
 	if err != nil {

@@ -1,6 +1,7 @@
 package login
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strings"
@@ -158,22 +159,7 @@ func (h *Handler) mailboxProof(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	code := strings.Join(strings.Fields(r.PostForm.Get("code")), "")
-	dead := false
-	ok, err = h.throttled(ctx, throttle.StepEmailCode, user.ID, ip, func() (bool, error) {
-		if code == "" || len(code) > maxCodeLength {
-			return false, nil
-		}
-		err := h.store.VerifyEmailCode(ctx, c.ID, h.emailCodeHash(c.ID, code), emailMaxAttempts, h.now())
-		switch {
-		case errors.Is(err, store.ErrConflict):
-			return false, nil
-		case errors.Is(err, store.ErrNotFound):
-			dead = true
-			return false, nil
-		}
-		return err == nil, err
-	})
+	ok, dead, err := h.checkChallengeCode(ctx, user.ID, ip, c, r.PostForm.Get("code"))
 	switch {
 	case errors.Is(err, throttle.ErrThrottled):
 		h.audit(ctx, eventSignInThrottled, user.ID, clientOf(req), ip, map[string]string{"step": throttle.StepEmailCode})
@@ -196,13 +182,24 @@ func (h *Handler) mailboxProof(w http.ResponseWriter, r *http.Request) {
 // sendMailboxProof stores a code-only challenge bound to this session and
 // queues its email.
 func (h *Handler) sendMailboxProof(r *http.Request, req *store.AuthRequest, s store.Session, user store.User) error {
+	if err := h.sendCodeChallenge(r, req, user, h.mailboxBinding(r, s)); err != nil {
+		return err
+	}
+	h.audit(r.Context(), eventMailboxProofSent, user.ID, clientOf(req), h.clientAddr(r), nil)
+	return nil
+}
+
+// sendCodeChallenge stores a code-only challenge bound to binding, voiding
+// the user's older challenges, and queues its email. The mailbox proof and
+// the account page use it; checkChallengeCode checks the code.
+func (h *Handler) sendCodeChallenge(r *http.Request, req *store.AuthRequest, user store.User, binding string) error {
 	ctx, now := r.Context(), h.now()
 	code, err := sixDigits()
 	if err != nil {
 		return err
 	}
 	c := store.EmailChallenge{
-		ID: secret.ID(), UserID: user.ID, BindingHash: h.mailboxBinding(r, s),
+		ID: secret.ID(), UserID: user.ID, BindingHash: binding,
 		CreatedAt: now, CodeExpiresAt: now.Add(emailCodeLifetime),
 	}
 	c.CodeHash = h.emailCodeHash(c.ID, code)
@@ -218,8 +215,31 @@ func (h *Handler) sendMailboxProof(r *http.Request, req *store.AuthRequest, s st
 		return err
 	}
 	h.mailQueued()
-	h.audit(ctx, eventMailboxProofSent, user.ID, clientOf(req), h.clientAddr(r), nil)
 	return nil
+}
+
+// checkChallengeCode checks code against challenge c as one attempt at
+// throttle.StepEmailCode for userID and the client address ip. It marks
+// the challenge verified when the code matches; dead reports a challenge
+// that can no longer be verified (expired, voided, used up or verified).
+// The error may wrap throttle.ErrThrottled.
+func (h *Handler) checkChallengeCode(ctx context.Context, userID, ip string, c store.EmailChallenge, code string) (ok, dead bool, err error) {
+	code = strings.Join(strings.Fields(code), "")
+	ok, err = h.throttled(ctx, throttle.StepEmailCode, userID, ip, func() (bool, error) {
+		if code == "" || len(code) > maxCodeLength {
+			return false, nil
+		}
+		err := h.store.VerifyEmailCode(ctx, c.ID, h.emailCodeHash(c.ID, code), emailMaxAttempts, h.now())
+		switch {
+		case errors.Is(err, store.ErrConflict):
+			return false, nil
+		case errors.Is(err, store.ErrNotFound):
+			dead = true
+			return false, nil
+		}
+		return err == nil, err
+	})
+	return ok, dead, err
 }
 
 func (h *Handler) renderMailboxProof(w http.ResponseWriter, r *http.Request, req *store.AuthRequest, user store.User, v view) {

@@ -3,6 +3,7 @@ package login
 import (
 	"errors"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/hotelsoft/idp/idp"
@@ -17,14 +18,15 @@ type unlockPage struct {
 	Switch string // form action of "sign in as someone else"
 	Name   string
 	Email  string
+	// PasskeyBegin and PasskeyFinish are the endpoints of the passkey
+	// button, empty when the user has no key.
+	PasskeyBegin  string
+	PasskeyFinish string
 }
 
-// showUnlock handles GET /unlock: the password form of a locked session.
-// A session that is not locked goes on to where the browser was going.
-//
-// TODO: offer unlocking with a passkey. The passkey sign-in starts a new
-// session, which would end the locked one and sign the user out of every
-// application.
+// showUnlock handles GET /unlock: the password form of a locked session,
+// and a passkey button when the user has a key. A session that is not
+// locked goes on to where the browser was going.
 func (h *Handler) showUnlock(w http.ResponseWriter, r *http.Request) {
 	req, ok := h.authRequest(w, r, false)
 	if !ok {
@@ -77,11 +79,30 @@ func (h *Handler) unlock(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	now := h.now()
+	next, err := h.reopen(w, r, req, s, user, false)
+	if err != nil {
+		h.serverError(w, r, "unlock session", err)
+		return
+	}
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+// reopen unlocks the locked session s of user after the password or, with
+// passkey set, a passkey with user verification, and returns the page to
+// go to next. The password alone leaves the second factor due when it is
+// older than Config.UnlockFactorAge, so the session turns back into a
+// sign-in waiting for it; a passkey with user verification is both
+// factors at once and renews the second factor too. The session keeps its
+// ID, so the applications signed in with it stay signed in.
+func (h *Handler) reopen(w http.ResponseWriter, r *http.Request, req *store.AuthRequest, s store.Session, user store.User, passkey bool) (string, error) {
+	ctx, now := r.Context(), h.now()
 	token := secret.Token()
 	s.TokenHash = secret.Hash(token)
 	s.LockedAt = time.Time{}
 	s.AuthTime, s.UpdatedAt = now, now
+	if passkey {
+		s.SecondFactorAt = now
+	}
 	factorDue := s.ACR != idp.ACR1FA && now.Sub(s.SecondFactorAt) > h.factorAge
 	if factorDue {
 		s.Complete = false
@@ -89,36 +110,36 @@ func (h *Handler) unlock(w http.ResponseWriter, r *http.Request) {
 		s.ExpiresAt = now.Add(pendingLifetime)
 	} else {
 		// A complete session lasts Config.SessionLifetime from its last
-		// interactive sign-in, which the password just was.
+		// interactive sign-in, which the unlock just was.
 		s.ExpiresAt = now.Add(h.lifetime)
 	}
 	if err := h.store.UpdateSession(ctx, s); err != nil {
-		h.serverError(w, r, "unlock session", err)
-		return
+		return "", err
 	}
 	h.setCookie(w, h.sessionKey, token, s.ExpiresAt)
-	detail := map[string]string{"second_factor": "not_asked"}
+	detail := map[string]string{"second_factor": "not_asked", "method": "password"}
 	if factorDue {
 		detail["second_factor"] = "asked"
 	}
-	h.audit(ctx, eventSessionUnlocked, user.ID, clientOf(req), ip, detail)
-	h.logger.InfoContext(ctx, "session unlocked", "user_id", user.ID, "session_id", s.ID, "second_factor_asked", factorDue)
+	if passkey {
+		detail["method"] = "passkey"
+	}
+	h.audit(ctx, eventSessionUnlocked, user.ID, clientOf(req), h.clientAddr(r), detail)
+	h.logger.InfoContext(ctx, "session unlocked", "user_id", user.ID, "session_id", s.ID, "method", detail["method"], "second_factor_asked", factorDue)
 
-	next := returnPage(r.URL.Query().Get("return"))
 	switch {
 	case factorDue:
 		page, err := h.secondFactorPage(ctx, user.ID)
 		if err != nil {
-			h.serverError(w, r, "choose second factor", err)
-			return
+			return "", err
 		}
-		next = withID(page, requestID(req))
+		return withID(page, requestID(req)), nil
 	case req != nil:
 		// The sign-in page completes the request by single sign-on, with
 		// every check of the request (max_age, acr_values, prompt).
-		next = withID(pathLogin, req.ID)
+		return withID(pathLogin, req.ID), nil
 	}
-	http.Redirect(w, r, next, http.StatusSeeOther)
+	return returnPage(r.URL.Query().Get("return")), nil
 }
 
 // switchUser handles POST /unlock/switch, "sign in as someone else" on
@@ -193,11 +214,23 @@ func (h *Handler) renderUnlock(w http.ResponseWriter, r *http.Request, req *stor
 	action := unlockURL(requestID(req), returnPage(r.URL.Query().Get("return")))
 	v.page, v.uiLocales = pageUnlock, uiLocales(req)
 	v.userLocale = user.Locale
-	v.data = unlockPage{
+	page := unlockPage{
 		Action: action,
 		Switch: withID(pathUnlockSwitch, requestID(req)),
 		Name:   user.Name,
 		Email:  user.Email,
 	}
+	withKey, err := h.canUnlockWithKey(r, user.ID)
+	if err != nil {
+		h.serverError(w, r, "list security keys", err)
+		return
+	}
+	if withKey {
+		// The endpoints take the query of the form: the auth request or
+		// the page to return to.
+		query := strings.TrimPrefix(action, pathUnlock)
+		page.PasskeyBegin, page.PasskeyFinish = pathUnlockPasskeyBegin+query, pathUnlockPasskeyFinish+query
+	}
+	v.data = page
 	h.render(w, r, v)
 }

@@ -239,7 +239,12 @@ func (h *Handler) throttledAssertion(ctx context.Context, userID, ip string, ver
 // verifyKey checks the assertion in the body against the ceremony of
 // this browser and session.
 func (h *Handler) verifyKey(r *http.Request, req *store.AuthRequest, user store.User, sessionID string) (assertion, error) {
-	data, err := h.takeCeremony(r, ceremonyAssert, user.ID, sessionID)
+	return h.verifyCeremony(r, req, user, sessionID, ceremonyAssert)
+}
+
+// verifyCeremony is verifyKey for the ceremony of purpose.
+func (h *Handler) verifyCeremony(r *http.Request, req *store.AuthRequest, user store.User, sessionID, purpose string) (assertion, error) {
+	data, err := h.takeCeremony(r, purpose, user.ID, sessionID)
 	if err != nil {
 		return assertion{}, err
 	}

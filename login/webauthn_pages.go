@@ -42,6 +42,7 @@ func (h *Handler) registerWebAuthn(r *mux.Router, get, post func(string, http.Ha
 	postJSON(pathKeyVerifyFinish, h.finishKeyVerification)
 	postJSON(pathPasskeyBegin, h.beginPasskey)
 	postJSON(pathPasskeyFinish, h.finishPasskey)
+	h.registerAccountCeremonies(postJSON)
 }
 
 // keyPage is the data of the security-key page. The script reads Begin

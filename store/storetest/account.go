@@ -33,7 +33,7 @@ func testDeleteTOTP(t *testing.T, s store.Store) {
 func testReplaceRecoveryCodes(t *testing.T, s store.Store) {
 	u := createUser(t, s, "alice")
 	confirmTOTP(t, s, u.ID)
-	must(t, s.UseRecoveryCode(ctx(t), u.ID, "rc-code-0", t0))
+	must(t, s.UseRecoveryCode(ctx(t), u.ID, "rc-code-0", t0, nil))
 
 	must(t, s.ReplaceRecoveryCodes(ctx(t), u.ID, recoveryHashes("new", 10), t0))
 	n, err := s.CountRecoveryCodes(ctx(t), u.ID)
@@ -41,8 +41,8 @@ func testReplaceRecoveryCodes(t *testing.T, s store.Store) {
 	if n != 10 {
 		t.Errorf("unused codes = %d, want 10", n)
 	}
-	wantErr(t, s.UseRecoveryCode(ctx(t), u.ID, "rc-code-1", t0), store.ErrNotFound)
-	must(t, s.UseRecoveryCode(ctx(t), u.ID, "new-code-1", t0))
+	wantErr(t, s.UseRecoveryCode(ctx(t), u.ID, "rc-code-1", t0, nil), store.ErrNotFound)
+	must(t, s.UseRecoveryCode(ctx(t), u.ID, "new-code-1", t0, nil))
 	wantAnyErr(t, s.ReplaceRecoveryCodes(ctx(t), u.ID, nil, t0))
 }
 
