@@ -88,7 +88,7 @@ func (h *Handler) finishAccountKey(w http.ResponseWriter, r *http.Request) {
 		h.jsonError(w, r, nil, http.StatusBadRequest, msgKeyFailed)
 		return
 	}
-	cred, err := h.FinishKeyRegistration(r, user, s.ID, name, response)
+	cred, err := h.FinishKeyRegistration(r, user, s.ID, name, response, nil)
 	switch {
 	case errors.Is(err, ErrWebAuthnRejected):
 		h.logger.InfoContext(ctx, "security key registration rejected", "user_id", user.ID, "err", err)

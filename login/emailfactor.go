@@ -166,7 +166,7 @@ func (h *Handler) emailAction(w http.ResponseWriter, r *http.Request) {
 		h.serverError(w, r, "verify email code", err)
 	case !ok:
 		h.audit(ctx, eventSignInFailed, user.ID, clientOf(req), ip, map[string]string{"step": throttle.StepEmailCode})
-		alert := msgCodeInvalid
+		alert := msgEmailCodeInvalid
 		if dead {
 			alert = msgEmailCodeExpired
 		}

@@ -15,6 +15,7 @@ const (
 	msgMethodEmail        = "MethodEmail"
 	msgMethodEmailHint    = "MethodEmailHint"
 	msgEmailCodeExpired   = "AlertEmailCodeExpired"
+	msgEmailCodeInvalid   = "AlertEmailCodeInvalid"
 	msgEmailResendWait    = "AlertEmailResendWait"
 	msgEmailResent        = "AlertEmailResent"
 	msgEmailLinkInvalid   = "EmailLinkInvalid"
@@ -32,6 +33,6 @@ func init() {
 	requiredPages = append(requiredPages, pageEmail, pageEmailLink, pageEmailDone,
 		pageForgot, pageForgotSent, pageReset, pageResetFactor, pageResetDone)
 	runtimeMessageIDs = append(runtimeMessageIDs, msgMethodEmail, msgMethodEmailHint,
-		msgEmailCodeExpired, msgEmailResendWait, msgEmailResent, msgEmailLinkInvalid,
+		msgEmailCodeExpired, msgEmailCodeInvalid, msgEmailResendWait, msgEmailResent, msgEmailLinkInvalid,
 		msgEmailLinkElsewhere, msgErrorResetLink)
 }

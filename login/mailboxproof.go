@@ -168,7 +168,7 @@ func (h *Handler) mailboxProof(w http.ResponseWriter, r *http.Request) {
 		h.serverError(w, r, "verify mailbox proof", err)
 	case !ok:
 		h.audit(ctx, eventSignInFailed, user.ID, clientOf(req), ip, map[string]string{"step": "mailbox_proof"})
-		alert := msgCodeInvalid
+		alert := msgEmailCodeInvalid
 		if dead {
 			alert = msgEmailCodeExpired
 		}

@@ -224,11 +224,12 @@ func (h *Handler) BeginKeyRegistration(r *http.Request, user store.User, session
 // FinishKeyRegistration verifies response, the JSON that
 // navigator.credentials.create produced for the ceremony that
 // BeginKeyRegistration began in this browser and session, and stores the
-// new credential under name. The ceremony is consumed whatever the
-// outcome. It returns an error wrapping ErrWebAuthnRejected for a
-// response that fails verification, and store.ErrAlreadyExists for a key
-// that is registered already. The caller audits and notifies.
-func (h *Handler) FinishKeyRegistration(r *http.Request, user store.User, sessionID, name string, response []byte) (store.WebAuthnCredential, error) {
+// new credential under name, queueing notice (when not nil) in the same
+// transaction. The ceremony is consumed whatever the outcome. It returns
+// an error wrapping ErrWebAuthnRejected for a response that fails
+// verification, and store.ErrAlreadyExists for a key that is registered
+// already. The caller audits.
+func (h *Handler) FinishKeyRegistration(r *http.Request, user store.User, sessionID, name string, response []byte, notice *store.OutboundEmail) (store.WebAuthnCredential, error) {
 	ctx := r.Context()
 	data, err := h.takeCeremony(r, ceremonyRegister, user.ID, sessionID)
 	if err != nil {
@@ -266,7 +267,7 @@ func (h *Handler) FinishKeyRegistration(r *http.Request, user store.User, sessio
 	for _, t := range cred.Transport {
 		c.Transports = append(c.Transports, string(t))
 	}
-	if err := h.store.AddWebAuthnCredential(ctx, c); err != nil {
+	if err := h.store.AddWebAuthnCredential(ctx, c, notice); err != nil {
 		return store.WebAuthnCredential{}, fmt.Errorf("finish key registration: %w", err)
 	}
 	return c, nil

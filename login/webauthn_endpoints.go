@@ -142,7 +142,13 @@ func (h *Handler) finishSignInRegistration(w http.ResponseWriter, r *http.Reques
 		h.jsonError(w, r, st.req, http.StatusBadRequest, msgKeyFailed)
 		return
 	}
-	cred, err := h.FinishKeyRegistration(r, st.user, st.s.ID, name, response)
+	notice, err := h.notice(r, st.req, st.user, mail.EventMethodAdded, methodKey)
+	if err != nil {
+		h.logger.ErrorContext(ctx, "compose notification", "user_id", st.user.ID, "err", err)
+		h.jsonError(w, r, st.req, http.StatusInternalServerError, msgErrorServer)
+		return
+	}
+	cred, err := h.FinishKeyRegistration(r, st.user, st.s.ID, name, response, notice)
 	switch {
 	case errors.Is(err, ErrWebAuthnRejected):
 		h.logger.InfoContext(ctx, "security key registration rejected", "user_id", st.user.ID, "err", err)
@@ -158,7 +164,7 @@ func (h *Handler) finishSignInRegistration(w http.ResponseWriter, r *http.Reques
 		return
 	}
 	h.audit(ctx, eventKeyRegistered, st.user.ID, clientOf(st.req), ip, map[string]string{"credential": cred.ID})
-	h.notify(r, st.req, st.user, mail.EventMethodAdded, methodKey)
+	h.mailQueued()
 	h.finishWithKey(w, r, st, cred.UserVerified)
 }
 

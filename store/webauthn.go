@@ -51,10 +51,11 @@ type WebAuthn interface {
 	// ErrNotFound.
 	UserIDByWebAuthnHandle(ctx context.Context, handle []byte) (string, error)
 
-	// AddWebAuthnCredential stores a new credential. It returns
-	// ErrAlreadyExists when the credential ID is registered already, to
-	// this user or any other.
-	AddWebAuthnCredential(ctx context.Context, c WebAuthnCredential) error
+	// AddWebAuthnCredential stores a new credential and queues notice, when
+	// it is not nil, in the same transaction: the email is queued exactly
+	// when the credential is stored. It returns ErrAlreadyExists when the
+	// credential ID is registered already, to this user or any other.
+	AddWebAuthnCredential(ctx context.Context, c WebAuthnCredential, notice *OutboundEmail) error
 	// WebAuthnCredentials returns the user's credentials, oldest first;
 	// none is an empty slice, not an error.
 	WebAuthnCredentials(ctx context.Context, userID string) ([]WebAuthnCredential, error)

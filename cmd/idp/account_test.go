@@ -414,7 +414,7 @@ func (s *testServer) addKey(t *testing.T, email, id, name string) {
 	err := s.app.store.AddWebAuthnCredential(context.Background(), store.WebAuthnCredential{
 		ID: id, UserID: s.user(t, email).ID, CredentialID: []byte("credential-" + id), PublicKey: []byte("cose-key"),
 		AttestationFormat: "none", Name: name, CreatedAt: s.clock.Now(),
-	})
+	}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -81,9 +81,9 @@ func (r webAuthnRow) credential() (store.WebAuthnCredential, error) {
 	}, nil
 }
 
-// AddWebAuthnCredential stores a new credential; a registered credential
-// ID is store.ErrAlreadyExists.
-func (s *Store) AddWebAuthnCredential(ctx context.Context, c store.WebAuthnCredential) error {
+// AddWebAuthnCredential stores a new credential and queues notice in one
+// transaction; a registered credential ID is store.ErrAlreadyExists.
+func (s *Store) AddWebAuthnCredential(ctx context.Context, c store.WebAuthnCredential, notice *store.OutboundEmail) error {
 	const op = "add WebAuthn credential"
 	if c.ID == "" || c.UserID == "" || len(c.CredentialID) == 0 || len(c.PublicKey) == 0 {
 		return fmt.Errorf("%s: ID, user ID, credential ID and public key are required", op)
@@ -95,9 +95,14 @@ func (s *Store) AddWebAuthnCredential(ctx context.Context, c store.WebAuthnCrede
 		BackupEligible: c.BackupEligible, BackupState: c.BackupState, UserVerified: c.UserVerified,
 		CreatedAt: ms(c.CreatedAt), LastUsedAt: ms(c.LastUsedAt),
 	}
-	return s.insert(ctx, s.write, op, `INSERT INTO webauthn_credentials (`+webAuthnColumns+`) VALUES (:id, :user_id,
-		:credential_id, :public_key, :attestation_format, :aaguid, :transports, :attachment, :name, :sign_count,
-		:backup_eligible, :backup_state, :user_verified, :created_at, :last_used_at)`, row)
+	return s.inTx(ctx, op, func(tx *sqlx.Tx) error {
+		if err := s.insert(ctx, tx, op, `INSERT INTO webauthn_credentials (`+webAuthnColumns+`) VALUES (:id, :user_id,
+			:credential_id, :public_key, :attestation_format, :aaguid, :transports, :attachment, :name, :sign_count,
+			:backup_eligible, :backup_state, :user_verified, :created_at, :last_used_at)`, row); err != nil {
+			return err
+		}
+		return s.insertOptionalEmail(ctx, tx, op, notice)
+	})
 }
 
 // WebAuthnCredentials returns the user's credentials, oldest first.

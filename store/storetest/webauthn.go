@@ -12,6 +12,7 @@ var webAuthnTests = []test{
 	{"WebAuthnHandle", testWebAuthnHandle},
 	{"WebAuthnCredentialRoundTrip", testWebAuthnCredentialRoundTrip},
 	{"WebAuthnCredentialDuplicate", testWebAuthnCredentialDuplicate},
+	{"WebAuthnCredentialNotice", testWebAuthnCredentialNotice},
 	{"WebAuthnCounterSwap", testWebAuthnCounterSwap},
 	{"WebAuthnOtherUser", testWebAuthnOtherUser},
 	{"WebAuthnCeremonySingleUse", testWebAuthnCeremonySingleUse},
@@ -59,11 +60,11 @@ func testWebAuthnHandle(t *testing.T, s store.Store) {
 func testWebAuthnCredentialRoundTrip(t *testing.T, s store.Store) {
 	alice := createUser(t, s, "alice")
 	c := newWebAuthnCredential(alice, "1")
-	must(t, s.AddWebAuthnCredential(ctx(t), c))
+	must(t, s.AddWebAuthnCredential(ctx(t), c, nil))
 	later := newWebAuthnCredential(alice, "2")
 	later.CreatedAt = t0.Add(time.Minute)
 	later.AAGUID, later.Transports = nil, nil
-	must(t, s.AddWebAuthnCredential(ctx(t), later))
+	must(t, s.AddWebAuthnCredential(ctx(t), later, nil))
 
 	got, err := s.WebAuthnCredentials(ctx(t), alice.ID)
 	must(t, err)
@@ -98,16 +99,16 @@ func testWebAuthnCredentialRoundTrip(t *testing.T, s store.Store) {
 
 func testWebAuthnCredentialDuplicate(t *testing.T, s store.Store) {
 	alice, bob := createUser(t, s, "alice"), createUser(t, s, "bob")
-	must(t, s.AddWebAuthnCredential(ctx(t), newWebAuthnCredential(alice, "1")))
+	must(t, s.AddWebAuthnCredential(ctx(t), newWebAuthnCredential(alice, "1"), nil))
 	dup := newWebAuthnCredential(bob, "1")
 	dup.ID = "cred-bob"
-	wantErr(t, s.AddWebAuthnCredential(ctx(t), dup), store.ErrAlreadyExists)
+	wantErr(t, s.AddWebAuthnCredential(ctx(t), dup, nil), store.ErrAlreadyExists)
 }
 
 func testWebAuthnCounterSwap(t *testing.T, s store.Store) {
 	alice := createUser(t, s, "alice")
 	c := newWebAuthnCredential(alice, "1")
-	must(t, s.AddWebAuthnCredential(ctx(t), c))
+	must(t, s.AddWebAuthnCredential(ctx(t), c, nil))
 
 	later := t0.Add(time.Hour)
 	must(t, s.RecordWebAuthnUse(ctx(t), alice.ID, c.CredentialID, 7, 8, false, later))
@@ -132,7 +133,7 @@ func testWebAuthnCounterSwap(t *testing.T, s store.Store) {
 func testWebAuthnOtherUser(t *testing.T, s store.Store) {
 	alice, bob := createUser(t, s, "alice"), createUser(t, s, "bob")
 	c := newWebAuthnCredential(alice, "1")
-	must(t, s.AddWebAuthnCredential(ctx(t), c))
+	must(t, s.AddWebAuthnCredential(ctx(t), c, nil))
 
 	wantErr(t, s.RenameWebAuthnCredential(ctx(t), bob.ID, c.ID, "Mine now"), store.ErrNotFound)
 	wantErr(t, s.DeleteWebAuthnCredential(ctx(t), bob.ID, c.ID), store.ErrNotFound)
@@ -211,4 +212,30 @@ func testWebAuthnEssentialACR(t *testing.T, s store.Store) {
 	if got.ACREssential != nil {
 		t.Errorf("essential acr = %v, want nil", got.ACREssential)
 	}
+}
+
+// testWebAuthnCredentialNotice holds AddWebAuthnCredential to its promise
+// that the notice is queued exactly when the credential is stored.
+func testWebAuthnCredentialNotice(t *testing.T, s store.Store) {
+	alice, bob := createUser(t, s, "alice"), createUser(t, s, "bob")
+	added := newEmail("added")
+	must(t, s.AddWebAuthnCredential(ctx(t), newWebAuthnCredential(alice, "1"), &added))
+	wantOutbox(t, s, "added")
+
+	// A credential ID registered already stores nothing and queues nothing.
+	dup := newWebAuthnCredential(bob, "1")
+	dup.ID = "cred-bob"
+	again := newEmail("again")
+	wantErr(t, s.AddWebAuthnCredential(ctx(t), dup, &again), store.ErrAlreadyExists)
+	wantOutbox(t, s, "added")
+
+	// A notice that cannot be queued undoes the credential.
+	taken := newEmail("added")
+	wantAnyErr(t, s.AddWebAuthnCredential(ctx(t), newWebAuthnCredential(bob, "2"), &taken))
+	creds, err := s.WebAuthnCredentials(ctx(t), bob.ID)
+	must(t, err)
+	if len(creds) != 0 {
+		t.Errorf("bob has %d credentials after a failed notice, want 0", len(creds))
+	}
+	wantOutbox(t, s, "added")
 }
