@@ -271,25 +271,3 @@ func (h *Handler) exempt(ctx context.Context, userID string) (bool, error) {
 	}
 	return err == nil, err
 }
-
-// notifyUser queues a notification email about a change to the user's
-// account. A failure is logged and not returned, because the change has
-// already taken effect.
-func (h *Handler) notifyUser(r *http.Request, user store.User, event, method string) {
-	ctx := r.Context()
-	if h.mail == nil {
-		return
-	}
-	lang := h.pageLanguage(r, nil, user.Locale)
-	email, err := h.mail.Notification(user, lang, event, method)
-	if err == nil {
-		err = h.store.QueueEmails(ctx, email)
-	}
-	if err != nil {
-		h.logger.ErrorContext(ctx, "queue notification email", "user_id", user.ID, "event", event, "err", err)
-		return
-	}
-	if h.mailQueued != nil {
-		h.mailQueued()
-	}
-}

@@ -88,7 +88,13 @@ func (h *Handler) finishAccountKey(w http.ResponseWriter, r *http.Request) {
 		h.jsonError(w, r, nil, http.StatusBadRequest, msgKeyFailed)
 		return
 	}
-	cred, err := h.FinishKeyRegistration(r, user, s.ID, name, response, nil)
+	notice, err := h.notice(r, nil, user, mail.EventMethodAdded, methodKey)
+	if err != nil {
+		h.logger.ErrorContext(ctx, "compose notification", "user_id", user.ID, "err", err)
+		h.jsonError(w, r, nil, http.StatusInternalServerError, msgErrorServer)
+		return
+	}
+	cred, err := h.FinishKeyRegistration(r, user, s.ID, name, response, notice)
 	switch {
 	case errors.Is(err, ErrWebAuthnRejected):
 		h.logger.InfoContext(ctx, "security key registration rejected", "user_id", user.ID, "err", err)
@@ -104,7 +110,7 @@ func (h *Handler) finishAccountKey(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.audit(ctx, eventKeyRegistered, user.ID, "", ip, map[string]string{"credential": cred.ID, "via": "account"})
-	h.notifyUser(r, user, mail.EventMethodAdded, methodKey)
+	h.mailQueued()
 	jsonNext(w, pathAccount+"?done=key_added")
 }
 

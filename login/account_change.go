@@ -56,13 +56,23 @@ func (h *Handler) removeMethod(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, pathAccount+"?done=method_removed", http.StatusSeeOther)
 		return
 	}
-	err = h.store.DeleteTOTP(ctx, user.ID)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
+	notice, err := h.notice(r, nil, user, mail.EventMethodRemoved, method)
+	if err != nil {
+		h.serverError(w, r, "compose notification", err)
+		return
+	}
+	err = h.store.DeleteTOTP(ctx, user.ID, notice)
+	if errors.Is(err, store.ErrNotFound) {
+		// Removed by a concurrent request, which sent the notice.
+		http.Redirect(w, r, pathAccount+"?done=method_removed", http.StatusSeeOther)
+		return
+	}
+	if err != nil {
 		h.serverError(w, r, "remove authenticator app", err)
 		return
 	}
 	h.audit(ctx, eventTOTPRemoved, user.ID, "", h.clientAddr(r), nil)
-	h.notifyUser(r, user, mail.EventMethodRemoved, method)
+	h.mailQueued()
 	http.Redirect(w, r, pathAccount+"?done=method_removed", http.StatusSeeOther)
 }
 
@@ -152,10 +162,16 @@ func (h *Handler) changePassword(w http.ResponseWriter, r *http.Request) {
 		h.serverError(w, r, "hash password", err)
 		return
 	}
-	if err := h.store.SetPasswordHash(ctx, user.ID, hash); err != nil {
+	notice, err := h.notice(r, nil, user, mail.EventPasswordChanged, "")
+	if err != nil {
+		h.serverError(w, r, "compose notification", err)
+		return
+	}
+	if err := h.store.SetPasswordHash(ctx, user.ID, hash, notice); err != nil {
 		h.serverError(w, r, "store password", err)
 		return
 	}
+	h.mailQueued()
 	ended, err := h.store.RevokeOtherSessions(ctx, user.ID, s.ID, h.now())
 	if err != nil {
 		h.serverError(w, r, "end other sessions", err)
@@ -163,7 +179,6 @@ func (h *Handler) changePassword(w http.ResponseWriter, r *http.Request) {
 	}
 	h.audit(ctx, eventPasswordChanged, user.ID, "", ip, nil)
 	h.logger.InfoContext(ctx, "password changed", "user_id", user.ID, "sessions_ended", ended)
-	h.notifyUser(r, user, mail.EventPasswordChanged, "")
 	http.Redirect(w, r, pathAccount+"?done=password", http.StatusSeeOther)
 }
 

@@ -113,7 +113,7 @@ func (h *Handler) addEmail(w http.ResponseWriter, r *http.Request) {
 		return
 	case !verified:
 		h.audit(ctx, eventSignInFailed, user.ID, "", ip, map[string]string{"step": "account_email"})
-		alert := msgCodeInvalid
+		alert := msgEmailCodeInvalid
 		if dead {
 			alert = msgEmailCodeExpired
 		}

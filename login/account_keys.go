@@ -99,13 +99,23 @@ func (h *Handler) removeKey(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 
-	err = h.store.DeleteWebAuthnCredential(ctx, user.ID, id)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
+	notice, err := h.notice(r, nil, user, mail.EventMethodRemoved, methodKey)
+	if err != nil {
+		h.serverError(w, r, "compose notification", err)
+		return
+	}
+	err = h.store.DeleteWebAuthnCredential(ctx, user.ID, id, notice)
+	if errors.Is(err, store.ErrNotFound) {
+		// Removed by a concurrent request, which sent the notice.
+		http.Redirect(w, r, pathAccount+"?done=method_removed", http.StatusSeeOther)
+		return
+	}
+	if err != nil {
 		h.serverError(w, r, "remove security key", err)
 		return
 	}
 	h.audit(ctx, eventKeyRemoved, user.ID, "", h.clientAddr(r), map[string]string{"key_id": id})
-	h.notifyUser(r, user, mail.EventMethodRemoved, "webauthn")
+	h.mailQueued()
 	http.Redirect(w, r, pathAccount+"?done=method_removed", http.StatusSeeOther)
 }
 

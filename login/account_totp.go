@@ -71,7 +71,12 @@ func (h *Handler) addTOTP(w http.ResponseWriter, r *http.Request) {
 		h.renderAccountTOTP(w, r, user, key, view{status: http.StatusBadRequest, alert: msgActivationFailed})
 		return
 	}
-	codes, err := h.confirmEnrolment(ctx, user.ID, step, nil)
+	notice, err := h.notice(r, nil, user, mail.EventMethodAdded, "totp")
+	if err != nil {
+		h.serverError(w, r, "compose notification", err)
+		return
+	}
+	codes, err := h.confirmEnrolment(ctx, user.ID, step, notice)
 	if errors.Is(err, store.ErrNotFound) {
 		http.Redirect(w, r, pathAccount, http.StatusSeeOther)
 		return
@@ -81,7 +86,7 @@ func (h *Handler) addTOTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.audit(ctx, eventTOTPActivated, user.ID, "", h.clientAddr(r), map[string]string{"via": "account"})
-	h.notifyUser(r, user, mail.EventMethodAdded, "totp")
+	h.mailQueued()
 	h.renderAccountCodes(w, r, user, codes)
 }
 

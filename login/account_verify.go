@@ -97,7 +97,12 @@ func (h *Handler) accountVerify(w http.ResponseWriter, r *http.Request) {
 		step = throttle.StepTOTP
 		check := h.checkTOTP
 		if recovery.LooksLike(code) {
-			step, check = throttle.StepRecovery, h.checkRecoveryCode(nil)
+			notice, err := h.notice(r, nil, user, mail.EventRecoveryCodeUsed, "")
+			if err != nil {
+				h.serverError(w, r, "compose notification", err)
+				return
+			}
+			step, check = throttle.StepRecovery, h.checkRecoveryCode(notice)
 		}
 		codeOK, err = h.throttled(ctx, step, user.ID, ip, func() (bool, error) { return check(ctx, user.ID, code) })
 	}
@@ -117,7 +122,7 @@ func (h *Handler) accountVerify(w http.ResponseWriter, r *http.Request) {
 	}
 	if step == throttle.StepRecovery {
 		h.audit(ctx, eventRecoveryCodeUsed, user.ID, "", ip, nil)
-		h.notifyUser(r, user, mail.EventRecoveryCodeUsed, "")
+		h.mailQueued()
 	}
 
 	now := h.now()

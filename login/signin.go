@@ -144,7 +144,7 @@ func (h *Handler) checkPassword(ctx context.Context, account, pw string) (user s
 func (h *Handler) upgradeHash(ctx context.Context, userID, pw string) {
 	hash, err := h.passwords.Hash(ctx, pw)
 	if err == nil {
-		err = h.store.SetPasswordHash(ctx, userID, hash)
+		err = h.store.SetPasswordHash(ctx, userID, hash, nil)
 	}
 	if err != nil {
 		h.logger.WarnContext(ctx, "upgrade password hash", "user_id", userID, "err", err)

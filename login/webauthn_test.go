@@ -239,7 +239,7 @@ func TestWebAuthnRemoval(t *testing.T) {
 	p := b.get(keyPath)
 	c := ceremonyOf(t, p)
 	opts := b.begin(c)
-	if err := e.st.DeleteWebAuthnCredential(ctx, userID, creds[0].ID); err != nil {
+	if err := e.st.DeleteWebAuthnCredential(ctx, userID, creds[0].ID, nil); err != nil {
 		t.Fatal(err)
 	}
 	response, err := auth.Assert(opts)

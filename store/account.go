@@ -9,8 +9,9 @@ import (
 // the quick lock of a browser session.
 type Accounts interface {
 	// DeleteTOTP removes the user's authenticator app, confirmed or
-	// pending. It returns ErrNotFound when the user has none.
-	DeleteTOTP(ctx context.Context, userID string) error
+	// pending, and queues notice (nil for none) in the same transaction.
+	// It returns ErrNotFound, and queues nothing, when the user has none.
+	DeleteTOTP(ctx context.Context, userID string, notice *OutboundEmail) error
 	// ReplaceRecoveryCodes replaces every recovery code of the user, used
 	// or not, with codeHashes, in one transaction.
 	ReplaceRecoveryCodes(ctx context.Context, userID string, codeHashes []string, now time.Time) error

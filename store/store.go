@@ -126,8 +126,10 @@ type Users interface {
 	ListUsers(ctx context.Context) ([]UserSummary, error)
 	CountUsers(ctx context.Context) (int, error)
 	// SetPasswordHash replaces the password hash, for example to upgrade its
-	// parameters after a successful sign-in.
-	SetPasswordHash(ctx context.Context, userID, hash string) error
+	// parameters after a successful sign-in, and queues notice (nil for
+	// none) in the same transaction. It returns ErrNotFound, and queues
+	// nothing, for an unknown user.
+	SetPasswordHash(ctx context.Context, userID, hash string, notice *OutboundEmail) error
 	// RecordSignIn sets the user's last sign-in time.
 	RecordSignIn(ctx context.Context, userID string, at time.Time) error
 	// Grants returns the user's permissions.

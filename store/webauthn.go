@@ -70,9 +70,10 @@ type WebAuthn interface {
 	// user has no such credential.
 	RenameWebAuthnCredential(ctx context.Context, userID, id, name string) error
 	// DeleteWebAuthnCredential deletes one of the user's credentials, found
-	// by its record ID. It returns ErrNotFound when the user has no such
-	// credential.
-	DeleteWebAuthnCredential(ctx context.Context, userID, id string) error
+	// by its record ID, and queues notice (nil for none) in the same
+	// transaction. It returns ErrNotFound, and queues nothing, when the
+	// user has no such credential.
+	DeleteWebAuthnCredential(ctx context.Context, userID, id string, notice *OutboundEmail) error
 
 	// SaveWebAuthnCeremony stores c, replacing any ceremony with the same
 	// key, and deletes expired ceremonies.

@@ -471,7 +471,7 @@ func TestAccountSecurityKeys(t *testing.T) {
 
 	// With the app gone, the last key is the last method and stays.
 	wantPath(t, remove("key-1"), "/account")
-	if err := s.app.store.DeleteTOTP(context.Background(), s.user(t, u.email).ID); err != nil {
+	if err := s.app.store.DeleteTOTP(context.Background(), s.user(t, u.email).ID, nil); err != nil {
 		t.Fatal(err)
 	}
 	if p := remove("key-2"); p.Status != http.StatusConflict {

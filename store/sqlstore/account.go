@@ -10,9 +10,10 @@ import (
 	"github.com/hotelsoft/idp/store"
 )
 
-// DeleteTOTP removes the user's authenticator app, confirmed or pending.
-func (s *Store) DeleteTOTP(ctx context.Context, userID string) error {
-	return s.updateOne(ctx, "delete TOTP", `DELETE FROM totp_credentials WHERE user_id = ?`, userID)
+// DeleteTOTP removes the user's authenticator app, confirmed or pending,
+// and queues notice in the same transaction.
+func (s *Store) DeleteTOTP(ctx context.Context, userID string, notice *store.OutboundEmail) error {
+	return s.updateOneWithNotice(ctx, "delete TOTP", notice, `DELETE FROM totp_credentials WHERE user_id = ?`, userID)
 }
 
 // ReplaceRecoveryCodes replaces every recovery code of the user.

@@ -140,12 +140,14 @@ func (s *Store) CountUsers(ctx context.Context) (int, error) {
 	return n, err
 }
 
-// SetPasswordHash replaces the user's password hash.
-func (s *Store) SetPasswordHash(ctx context.Context, userID, hash string) error {
+// SetPasswordHash replaces the user's password hash and queues notice in
+// the same transaction.
+func (s *Store) SetPasswordHash(ctx context.Context, userID, hash string, notice *store.OutboundEmail) error {
 	if hash == "" {
 		return errors.New("set password hash: empty hash")
 	}
-	return s.updateOne(ctx, "set password hash", `UPDATE users SET password_hash = ? WHERE id = ?`, hash, userID)
+	return s.updateOneWithNotice(ctx, "set password hash", notice,
+		`UPDATE users SET password_hash = ? WHERE id = ?`, hash, userID)
 }
 
 // RecordSignIn sets the user's last sign-in time.

@@ -153,9 +153,10 @@ func (s *Store) RenameWebAuthnCredential(ctx context.Context, userID, id, name s
 		`UPDATE webauthn_credentials SET name = ? WHERE id = ? AND user_id = ?`, name, id, userID)
 }
 
-// DeleteWebAuthnCredential deletes one of the user's credentials.
-func (s *Store) DeleteWebAuthnCredential(ctx context.Context, userID, id string) error {
-	return s.updateOne(ctx, "delete WebAuthn credential",
+// DeleteWebAuthnCredential deletes one of the user's credentials and
+// queues notice in the same transaction.
+func (s *Store) DeleteWebAuthnCredential(ctx context.Context, userID, id string, notice *store.OutboundEmail) error {
+	return s.updateOneWithNotice(ctx, "delete WebAuthn credential", notice,
 		`DELETE FROM webauthn_credentials WHERE id = ? AND user_id = ?`, id, userID)
 }
 

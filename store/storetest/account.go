@@ -17,10 +17,10 @@ var accountTests = []test{
 
 func testDeleteTOTP(t *testing.T, s store.Store) {
 	u := createUser(t, s, "alice")
-	wantErr(t, s.DeleteTOTP(ctx(t), u.ID), store.ErrNotFound)
+	wantErr(t, s.DeleteTOTP(ctx(t), u.ID, nil), store.ErrNotFound)
 
 	confirmTOTP(t, s, u.ID)
-	must(t, s.DeleteTOTP(ctx(t), u.ID))
+	must(t, s.DeleteTOTP(ctx(t), u.ID, nil))
 	methods, err := s.Methods(ctx(t), u.ID)
 	must(t, err)
 	if len(methods) != 0 {

@@ -39,7 +39,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		userTests, invitationTests, secondFactorTests, clientTests, authRequestTests,
 		sessionTests, tokenTests, signingKeyTests, throttleTests, auditTests, purgeTests, adminTests,
 		webAuthnTests,
-		accountTests, backchannelTests,
+		accountTests, accountNoticeTests, backchannelTests,
 		emailTests,
 		authCodeLookupTests,
 	}

@@ -83,7 +83,7 @@ func testUserMissing(t *testing.T, s store.Store) {
 	wantErr(t, err, store.ErrNotFound)
 	_, err = s.UserByEmailKey(ctx(t), "nobody@example.com")
 	wantErr(t, err, store.ErrNotFound)
-	wantErr(t, s.SetPasswordHash(ctx(t), "nobody", "hash"), store.ErrNotFound)
+	wantErr(t, s.SetPasswordHash(ctx(t), "nobody", "hash", nil), store.ErrNotFound)
 	wantErr(t, s.RecordSignIn(ctx(t), "nobody", t0), store.ErrNotFound)
 
 	grants, err := s.Grants(ctx(t), "nobody")
@@ -135,9 +135,9 @@ func testUserList(t *testing.T, s store.Store) {
 
 func testUserUpdates(t *testing.T, s store.Store) {
 	u := createUser(t, s, "alice")
-	must(t, s.SetPasswordHash(ctx(t), u.ID, "$argon2id$new"))
+	must(t, s.SetPasswordHash(ctx(t), u.ID, "$argon2id$new", nil))
 	must(t, s.RecordSignIn(ctx(t), u.ID, t0.Add(time.Hour)))
-	wantAnyErr(t, s.SetPasswordHash(ctx(t), u.ID, ""))
+	wantAnyErr(t, s.SetPasswordHash(ctx(t), u.ID, "", nil))
 
 	got, err := s.UserByID(ctx(t), u.ID)
 	must(t, err)

@@ -136,7 +136,7 @@ func testWebAuthnOtherUser(t *testing.T, s store.Store) {
 	must(t, s.AddWebAuthnCredential(ctx(t), c, nil))
 
 	wantErr(t, s.RenameWebAuthnCredential(ctx(t), bob.ID, c.ID, "Mine now"), store.ErrNotFound)
-	wantErr(t, s.DeleteWebAuthnCredential(ctx(t), bob.ID, c.ID), store.ErrNotFound)
+	wantErr(t, s.DeleteWebAuthnCredential(ctx(t), bob.ID, c.ID, nil), store.ErrNotFound)
 	wantErr(t, s.RecordWebAuthnUse(ctx(t), bob.ID, c.CredentialID, 7, 8, false, t0), store.ErrNotFound)
 
 	must(t, s.RenameWebAuthnCredential(ctx(t), alice.ID, c.ID, "Office key"))
@@ -145,8 +145,8 @@ func testWebAuthnOtherUser(t *testing.T, s store.Store) {
 	if len(got) != 1 || got[0].Name != "Office key" {
 		t.Fatalf("credentials = %+v, want one named Office key", got)
 	}
-	must(t, s.DeleteWebAuthnCredential(ctx(t), alice.ID, c.ID))
-	wantErr(t, s.DeleteWebAuthnCredential(ctx(t), alice.ID, c.ID), store.ErrNotFound)
+	must(t, s.DeleteWebAuthnCredential(ctx(t), alice.ID, c.ID, nil))
+	wantErr(t, s.DeleteWebAuthnCredential(ctx(t), alice.ID, c.ID, nil), store.ErrNotFound)
 	methods, err := s.Methods(ctx(t), alice.ID)
 	must(t, err)
 	if len(methods) != 0 {
