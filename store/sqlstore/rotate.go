@@ -70,8 +70,11 @@ func (s *Store) RotateRefreshToken(ctx context.Context, oldHash string, at store
 // store.ErrNotFound.
 func (s *Store) revokeReusedFamily(ctx context.Context, tx *sqlx.Tx, op, oldHash string, now time.Time) (string, error) {
 	var familyID string
+	// Locking the presented token first, as the winning rotation did,
+	// orders the losers behind one another instead of letting two of them
+	// lock the family's rows in different orders and deadlock.
 	err := s.get(ctx, tx, op, &familyID, `SELECT family_id FROM refresh_tokens
-		WHERE token_hash = ? AND used_at IS NOT NULL`, oldHash)
+		WHERE token_hash = ? AND used_at IS NOT NULL`+s.forUpdate(), oldHash)
 	if errors.Is(err, store.ErrNotFound) {
 		return "", fmt.Errorf("%s: token unknown, revoked or expired: %w", op, store.ErrNotFound)
 	}

@@ -185,6 +185,13 @@ func (s *Store) RevokeRefreshFamily(ctx context.Context, familyID string, now ti
 }
 
 func (s *Store) revokeFamily(ctx context.Context, tx *sqlx.Tx, op, familyID string, now time.Time) error {
+	// Lock the family's refresh tokens in one order before touching access
+	// tokens, so concurrent revocations of one family queue up.
+	var ids []string
+	if err := s.selectRows(ctx, tx, op, &ids, `SELECT id FROM refresh_tokens
+		WHERE family_id = ? ORDER BY id`+s.forUpdate(), familyID); err != nil {
+		return err
+	}
 	if _, err := s.exec(ctx, tx, op, `UPDATE access_tokens SET revoked_at = ?
 		WHERE revoked_at IS NULL AND refresh_token_id IN (SELECT id FROM refresh_tokens WHERE family_id = ?)`,
 		now.UnixMilli(), familyID); err != nil {
