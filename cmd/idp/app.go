@@ -126,6 +126,7 @@ func (a *app) buildHandler(ctx context.Context) error {
 	}
 	op := provider.Handler()
 	r.Path("/authorize/callback").Handler(pages.GuardCallback(op))
+	r.Path("/authorize").Handler(authorizeErrorPages(pages, op))
 	r.PathPrefix("/").Handler(op)
 
 	a.provider = provider
