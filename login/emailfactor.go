@@ -106,7 +106,14 @@ func (h *Handler) showEmail(w http.ResponseWriter, r *http.Request) {
 	}
 	c, found, err := h.latestChallenge(r, s)
 	if err == nil && !found {
-		c, err = h.sendEmailChallenge(r, req, user, h.emailBinding(r, s))
+		var wait bool
+		if c, wait, err = h.latestUserChallenge(r.Context(), user.ID); err == nil && wait {
+			h.renderEmailWait(w, r, req, user, c, http.StatusOK)
+			return
+		}
+		if err == nil {
+			c, err = h.sendEmailChallenge(r, req, user, h.emailBinding(r, s))
+		}
 	}
 	if err != nil {
 		h.serverError(w, r, "send email challenge", err)
@@ -161,7 +168,12 @@ func (h *Handler) emailAction(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case errors.Is(err, throttle.ErrThrottled):
 		h.audit(ctx, eventSignInThrottled, user.ID, clientOf(req), ip, map[string]string{"step": throttle.StepEmailCode})
-		h.renderEmail(w, r, req, user, c, view{status: http.StatusTooManyRequests, alert: msgThrottled})
+		alert := msgThrottled
+		if h.codeDead(c) {
+			// Waiting does not help: only a new email brings a code.
+			alert = msgEmailCodeExpired
+		}
+		h.renderEmail(w, r, req, user, c, view{status: http.StatusTooManyRequests, alert: alert})
 	case err != nil:
 		h.serverError(w, r, "verify email code", err)
 	case !ok:
@@ -177,12 +189,27 @@ func (h *Handler) emailAction(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// codeDead reports whether the code of c can no longer be entered: it
+// was entered wrongly emailMaxAttempts times, expired, was used or was
+// replaced by a newer email.
+func (h *Handler) codeDead(c store.EmailChallenge) bool {
+	return c.Attempts >= emailMaxAttempts || !h.now().Before(c.CodeExpiresAt) ||
+		!c.UsedAt.IsZero() || !c.VoidedAt.IsZero()
+}
+
 // resendEmail sends a new email, which voids the older one, unless the
 // last one went out less than emailResendCooldown ago.
 func (h *Handler) resendEmail(w http.ResponseWriter, r *http.Request, req *store.AuthRequest, s store.Session, user store.User, last store.EmailChallenge, found bool) {
-	if found && h.now().Before(last.CreatedAt.Add(emailResendCooldown)) {
-		h.renderEmail(w, r, req, user, last, view{status: http.StatusTooManyRequests, alert: msgEmailResendWait,
-			alertData: map[string]any{"Seconds": int(emailResendCooldown / time.Second)}})
+	recent, wait, err := h.latestUserChallenge(r.Context(), user.ID)
+	if err != nil {
+		h.serverError(w, r, "load email challenge", err)
+		return
+	}
+	if wait {
+		if found {
+			recent = last
+		}
+		h.renderEmailWait(w, r, req, user, recent, http.StatusTooManyRequests)
 		return
 	}
 	c, err := h.sendEmailChallenge(r, req, user, h.emailBinding(r, s))
@@ -229,15 +256,25 @@ func (h *Handler) openEmailLink(w http.ResponseWriter, r *http.Request) {
 		h.serverError(w, r, "load session", err)
 		return
 	}
-	if !ok || s.Complete || token == "" || len(token) > maxTokenLength {
+	id := r.URL.Query().Get("id")
+	if len(id) > maxIDLength {
+		id = ""
+	}
+	if !ok || token == "" || len(token) > maxTokenLength {
+		// NOTE: a pending session lives no longer than its link, so an
+		// expired link mostly finds no session and gets this page.
 		h.emailLinkElsewhere(w, r)
+		return
+	}
+	if s.Complete {
+		h.emailLinkDead(w, r, s, id)
 		return
 	}
 	ctx := r.Context()
 	c, err := h.store.VerifyEmailLink(ctx, secret.Hash(token), h.emailBinding(r, s), h.now())
 	if errors.Is(err, store.ErrNotFound) {
 		h.logger.InfoContext(ctx, "email link rejected", "session_id", s.ID, "ip", h.clientAddr(r))
-		h.render(w, r, view{page: pageEmailLink, status: http.StatusBadRequest, data: emailLinkPage{Message: msgEmailLinkInvalid}})
+		h.emailLinkDead(w, r, s, id)
 		return
 	}
 	if err != nil {
@@ -245,23 +282,44 @@ func (h *Handler) openEmailLink(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.logger.InfoContext(ctx, "email link verified", "user_id", c.UserID, "session_id", s.ID)
-	id := r.URL.Query().Get("id")
-	if len(id) > maxIDLength {
-		id = ""
-	}
 	http.Redirect(w, r, withID(pathEmail, id), http.StatusSeeOther)
 }
 
+// emailLinkDead shows the page for a link that verified nothing. In the
+// browser session that requested an email the link has expired, was used
+// or was replaced, and the page offers a new email while the sign-in is
+// pending; any other session gets the page that points to the original
+// screen.
+func (h *Handler) emailLinkDead(w http.ResponseWriter, r *http.Request, s store.Session, authRequestID string) {
+	_, requested, err := h.latestChallenge(r, s)
+	if err != nil {
+		h.serverError(w, r, "load email challenge", err)
+		return
+	}
+	if !requested {
+		h.emailLinkElsewhere(w, r)
+		return
+	}
+	page := emailLinkPage{Title: msgEmailLinkExpiredTitle, Message: msgEmailLinkInvalid}
+	if !s.Complete {
+		page.Message, page.Resend = msgEmailLinkExpired, withID(pathEmail, authRequestID)
+	}
+	h.render(w, r, view{page: pageEmailLink, status: http.StatusBadRequest, data: page})
+}
+
 // emailLinkPage is the data of the page an email link shows when it
-// cannot sign in. Message is a message ID.
+// cannot sign in. Title and Message are message IDs; a non-empty Resend
+// is the action of a form that sends a new email.
 type emailLinkPage struct {
+	Title   string
 	Message string
+	Resend  string
 }
 
 // emailLinkElsewhere shows the page for an email link opened without the
 // session that asked for it.
 func (h *Handler) emailLinkElsewhere(w http.ResponseWriter, r *http.Request) {
-	h.render(w, r, view{page: pageEmailLink, data: emailLinkPage{Message: msgEmailLinkElsewhere}})
+	h.render(w, r, view{page: pageEmailLink, data: emailLinkPage{Title: msgEmailLinkTitle, Message: msgEmailLinkElsewhere}})
 }
 
 // noForm wraps a handler that reads no form and changes nothing, so it

@@ -12,15 +12,18 @@ const (
 	pageResetFactor = "reset_factor"
 	pageResetDone   = "reset_done"
 
-	msgMethodEmail        = "MethodEmail"
-	msgMethodEmailHint    = "MethodEmailHint"
-	msgEmailCodeExpired   = "AlertEmailCodeExpired"
-	msgEmailCodeInvalid   = "AlertEmailCodeInvalid"
-	msgEmailResendWait    = "AlertEmailResendWait"
-	msgEmailResent        = "AlertEmailResent"
-	msgEmailLinkInvalid   = "EmailLinkInvalid"
-	msgEmailLinkElsewhere = "EmailLinkElsewhere"
-	msgErrorResetLink     = "ErrorResetLink"
+	msgMethodEmail           = "MethodEmail"
+	msgMethodEmailHint       = "MethodEmailHint"
+	msgEmailCodeExpired      = "AlertEmailCodeExpired"
+	msgEmailCodeInvalid      = "AlertEmailCodeInvalid"
+	msgEmailResendWait       = "AlertEmailResendWait"
+	msgEmailResent           = "AlertEmailResent"
+	msgEmailLinkInvalid      = "EmailLinkInvalid"
+	msgEmailLinkElsewhere    = "EmailLinkElsewhere"
+	msgEmailLinkTitle        = "EmailLinkTitle"
+	msgEmailLinkExpired      = "EmailLinkExpired"
+	msgEmailLinkExpiredTitle = "EmailLinkExpiredTitle"
+	msgErrorResetLink        = "ErrorResetLink"
 
 	eventEmailSent          = "email_2fa.sent"
 	eventEmailActivated     = "email_2fa.activated"
@@ -34,5 +37,5 @@ func init() {
 		pageForgot, pageForgotSent, pageReset, pageResetFactor, pageResetDone)
 	runtimeMessageIDs = append(runtimeMessageIDs, msgMethodEmail, msgMethodEmailHint,
 		msgEmailCodeExpired, msgEmailCodeInvalid, msgEmailResendWait, msgEmailResent, msgEmailLinkInvalid,
-		msgEmailLinkElsewhere, msgErrorResetLink)
+		msgEmailLinkElsewhere, msgEmailLinkTitle, msgEmailLinkExpired, msgEmailLinkExpiredTitle, msgErrorResetLink)
 }

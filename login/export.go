@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 
+	"github.com/hotelsoft/idp/i18n"
 	"github.com/hotelsoft/idp/login/password"
 	"github.com/hotelsoft/idp/login/throttle"
 	"github.com/hotelsoft/idp/store"
@@ -37,13 +38,23 @@ type View struct {
 	Alert     string
 	AlertData map[string]any
 	Locales   []string // preferred languages ahead of Accept-Language
-	Data      any
+	// Saved is the saved language of the signed-in user. It ranks below
+	// Locales and the language picked with the switcher, above
+	// Accept-Language, as on every hosted page.
+	Saved string
+	Data  any
 }
 
 // Render writes v as an HTML page in the language of the request. The
 // layout's CSRF field holds the browser's token.
 func (h *Handler) Render(w http.ResponseWriter, r *http.Request, v View) {
-	h.render(w, r, view{page: v.Page, status: v.Status, alert: v.Alert, alertData: v.AlertData, uiLocales: v.Locales, data: v.Data})
+	h.render(w, r, view{page: v.Page, status: v.Status, alert: v.Alert, alertData: v.AlertData, uiLocales: v.Locales, userLocale: v.Saved, data: v.Data})
+}
+
+// Localizer returns the localizer of the language Render would choose
+// for r, with saved as the signed-in user's saved language.
+func (h *Handler) Localizer(r *http.Request, saved string) *i18n.Localizer {
+	return h.catalogue.Localizer(h.pageLanguage(r, nil, saved))
 }
 
 // Fail renders the error page with a message ID.

@@ -77,7 +77,7 @@ func (h *Handler) requireMailboxProof(w http.ResponseWriter, r *http.Request, re
 		return false
 	}
 	if need {
-		http.Redirect(w, r, withID(pathMailboxProof, requestID(req)), http.StatusSeeOther)
+		http.Redirect(w, r, mailboxProofURL(requestID(req), proofThenTOTP), http.StatusSeeOther)
 		return false
 	}
 	return true
@@ -106,7 +106,7 @@ func (h *Handler) mailboxStep(w http.ResponseWriter, r *http.Request) (*store.Au
 		return nil, store.Session{}, store.User{}, false
 	}
 	if !need {
-		http.Redirect(w, r, withID(pathMethod, requestID(req)), http.StatusSeeOther)
+		http.Redirect(w, r, afterMailboxProof(r, requestID(req)), http.StatusSeeOther)
 		return nil, store.Session{}, store.User{}, false
 	}
 	return req, s, user, true
@@ -163,7 +163,11 @@ func (h *Handler) mailboxProof(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case errors.Is(err, throttle.ErrThrottled):
 		h.audit(ctx, eventSignInThrottled, user.ID, clientOf(req), ip, map[string]string{"step": throttle.StepEmailCode})
-		h.renderMailboxProof(w, r, req, user, view{status: http.StatusTooManyRequests, alert: msgThrottled})
+		alert := msgThrottled
+		if h.codeDead(c) {
+			alert = msgEmailCodeExpired
+		}
+		h.renderMailboxProof(w, r, req, user, view{status: http.StatusTooManyRequests, alert: alert})
 	case err != nil:
 		h.serverError(w, r, "verify mailbox proof", err)
 	case !ok:
@@ -175,7 +179,7 @@ func (h *Handler) mailboxProof(w http.ResponseWriter, r *http.Request) {
 		h.renderMailboxProof(w, r, req, user, view{status: http.StatusBadRequest, alert: alert})
 	default:
 		h.audit(ctx, eventMailboxProven, user.ID, clientOf(req), ip, nil)
-		http.Redirect(w, r, withID(pathMethod, requestID(req)), http.StatusSeeOther)
+		http.Redirect(w, r, afterMailboxProof(r, requestID(req)), http.StatusSeeOther)
 	}
 }
 
@@ -244,6 +248,6 @@ func (h *Handler) checkChallengeCode(ctx context.Context, userID, ip string, c s
 
 func (h *Handler) renderMailboxProof(w http.ResponseWriter, r *http.Request, req *store.AuthRequest, user store.User, v view) {
 	v.page, v.uiLocales = pageMailboxProof, uiLocales(req)
-	v.data = mailboxPage{Action: withID(pathMailboxProof, requestID(req)), Email: user.Email}
+	v.data = mailboxPage{Action: mailboxProofURL(requestID(req), r.URL.Query().Get("then")), Email: user.Email}
 	h.render(w, r, v)
 }

@@ -100,7 +100,7 @@ func (h *Handler) loadKeyStep(r *http.Request, req *store.AuthRequest, registeri
 		if registering {
 			need, err := h.needsMailboxProof(r, s, user)
 			if err != nil || need {
-				return keyStep{}, withID(pathMailboxProof, requestID(req)), err
+				return keyStep{}, mailboxProofURL(requestID(req), proofThenKey), err
 			}
 		}
 		return st, "", nil

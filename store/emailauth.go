@@ -53,6 +53,10 @@ type EmailAuth interface {
 	// LatestEmailChallenge returns the newest challenge bound to
 	// bindingHash, whatever its state, or ErrNotFound.
 	LatestEmailChallenge(ctx context.Context, bindingHash string) (EmailChallenge, error)
+	// LatestUserEmailChallenge returns the user's newest challenge,
+	// whatever its binding and state, or ErrNotFound. The resend cooldown
+	// counts from it, so a new sign-in does not send another email at once.
+	LatestUserEmailChallenge(ctx context.Context, userID string) (EmailChallenge, error)
 	// VerifyEmailLink marks verified the challenge whose link hash is
 	// linkHash, when it is bound to bindingHash, neither verified nor
 	// voided, and its link not expired at now. Anything else returns

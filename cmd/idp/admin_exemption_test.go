@@ -165,7 +165,7 @@ func TestAdminInviteAndColumn(t *testing.T) {
 			t.Errorf("%s: authentication %q, want %q", email, got, auth)
 		}
 	}
-	if !strings.Contains(list.Body, s.clock.Now().Add(48*time.Hour).UTC().Format("2006-01-02")) {
+	if !strings.Contains(list.Body, englishDate(t, s.clock.Now().Add(48*time.Hour).UTC())) {
 		t.Error("the exemption's end date is not shown")
 	}
 	filtered := adminPage(t, s, admin.b, "/admin/users?filter=no_2fa")

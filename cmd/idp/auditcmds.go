@@ -162,12 +162,21 @@ func runClientGrant(ctx context.Context, args []string, stdout, stderr io.Writer
 	fs := newFlagSet("client grant", cfg, stderr)
 	id := fs.String("client-id", "", "ID of a confidential client (required)")
 	var grants stringList
-	fs.Var(&grants, "grant", "PERMISSION@PROPERTY the client may use in the admin API, such as manage_users@hotel-amsterdam or view_audit@*; repeatable; none removes every grant")
+	fs.Var(&grants, "grant", "PERMISSION@PROPERTY the client may use in the admin API, such as manage_users@hotel-amsterdam or view_audit@*; repeatable; the list replaces every grant of the client")
+	clearAll := fs.Bool("clear", false, "remove every admin API grant of the client")
 	if err := parseFlags(fs, cfg, args); err != nil {
 		return err
 	}
 	if *id == "" {
 		return usagef("client grant: --client-id is required")
+	}
+	// The list replaces the grants, so a forgotten --grant would silently
+	// remove them all: that takes an explicit --clear.
+	switch {
+	case len(grants) == 0 && !*clearAll:
+		return usagef("client grant: pass --grant PERMISSION@PROPERTY (the list replaces the client's grants), or --clear to remove every grant")
+	case len(grants) > 0 && *clearAll:
+		return usagef("client grant: --clear removes every grant and cannot go with --grant")
 	}
 	var list []store.ClientGrant
 	for _, g := range grants {

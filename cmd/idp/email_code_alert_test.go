@@ -80,3 +80,30 @@ func TestMailboxProofWrongAlert(t *testing.T) {
 		t.Errorf("alert = %q, want %q", got, want)
 	}
 }
+
+// TestEmailCodeDeadAlert checks that an attempt after five wrong codes
+// says the code is no longer valid and offers a new email, rather than
+// asking the user to wait.
+func TestEmailCodeDeadAlert(t *testing.T) {
+	s, smtp := startMailServer(t, sqliteURL(t))
+	const email = "hal@example.com"
+	activeUser(t, s, email)
+	rp := s.relyingParty(t)
+	b := newBrowser(t, s.url)
+	p := toCheckPage(t, b, rp.start(), email)
+	code := smtp.Wait(t, email, "email-2fa").Code(t)
+	for range 5 {
+		b.submit(p, map[string]string{"code": otherCode(code)})
+	}
+
+	sixth := b.submit(p, map[string]string{"code": code})
+	if sixth.Location != nil {
+		t.Fatal("the right code worked after five wrong ones")
+	}
+	if got, want := sixth.alert(), englishMessage(t, "AlertEmailCodeExpired"); got != want {
+		t.Errorf("alert = %q, want %q", got, want)
+	}
+	if !sixth.has("resend") {
+		t.Error("no button to send a new email")
+	}
+}

@@ -121,3 +121,16 @@ func (a Actor) via() string {
 	}
 	return "console"
 }
+
+// contains reports whether the actor holds each of grants with at least
+// its scope: the same permission for the same property or for every
+// property. A grant for every property is contained only by the same
+// permission for every property.
+func (a Actor) contains(grants []store.Grant) bool {
+	for _, g := range grants {
+		if !a.coversProperty(g.Permission, g.PropertyID) {
+			return false
+		}
+	}
+	return true
+}

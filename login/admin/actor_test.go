@@ -74,3 +74,30 @@ func TestActorScope(t *testing.T) {
 		t.Error("client actor ignores its property")
 	}
 }
+
+func TestActorContains(t *testing.T) {
+	a := UserActor("lead", "", []store.Grant{
+		{Permission: store.PermReset2FA, PropertyID: "p1"},
+		{Permission: store.PermManageUsers, PropertyID: store.AllProperties},
+	})
+	tests := []struct {
+		name   string
+		grants []store.Grant
+		want   bool
+	}{
+		{"no grants", nil, true},
+		{"same grant", []store.Grant{{Permission: store.PermReset2FA, PropertyID: "p1"}}, true},
+		{"narrower scope", []store.Grant{{Permission: store.PermManageUsers, PropertyID: "p2"}}, true},
+		{"every property", []store.Grant{{Permission: store.PermReset2FA, PropertyID: store.AllProperties}}, false},
+		{"other property", []store.Grant{{Permission: store.PermReset2FA, PropertyID: "p2"}}, false},
+		{"other permission", []store.Grant{{Permission: store.PermViewAudit, PropertyID: "p1"}}, false},
+	}
+	for _, tt := range tests {
+		if got := a.contains(tt.grants); got != tt.want {
+			t.Errorf("%s: contains = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+	if !OperatorActor().contains([]store.Grant{{Permission: store.PermViewAudit, PropertyID: store.AllProperties}}) {
+		t.Error("the operator must contain every grant")
+	}
+}

@@ -103,6 +103,7 @@ type request struct {
 	actor   Actor
 	user    store.User
 	session store.Session
+	loc     *i18n.Localizer // the language of the console's pages
 }
 
 type handler func(w http.ResponseWriter, r *http.Request, q *request)
@@ -149,7 +150,8 @@ func (c *Console) signedIn(fn handler, post bool) http.HandlerFunc {
 			c.notFound(w, r)
 			return
 		}
-		q := &request{actor: UserActor(u.ID, c.pages.ClientAddr(r), grants), user: u, session: s}
+		q := &request{actor: UserActor(u.ID, c.pages.ClientAddr(r), grants), user: u, session: s,
+			loc: c.pages.Localizer(r, u.Locale)}
 		if post && c.now().Sub(s.AuthTime) > ReauthAfter && !c.reauthenticate(w, r, q) {
 			return
 		}
@@ -232,9 +234,7 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, q *request, v l
 		},
 		Data: v.Data,
 	}
-	if q.user.Locale != "" {
-		v.Locales = []string{q.user.Locale}
-	}
+	v.Saved = q.user.Locale
 	c.pages.Render(w, r, v)
 }
 
@@ -261,12 +261,13 @@ func (c *Console) fail(w http.ResponseWriter, r *http.Request, q *request, err e
 	}
 }
 
-// formatTime formats t for the console, or "" for the zero time.
-func formatTime(t time.Time) string {
+// formatTime formats t in UTC in the language of the page, or returns ""
+// for the zero time.
+func (q *request) formatTime(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	return t.UTC().Format("2006-01-02 15:04 UTC")
+	return q.loc.DateTime(t.UTC())
 }
 
 // withQuery returns path with the non-empty values as its query.

@@ -46,9 +46,9 @@ func (c *Console) users(w http.ResponseWriter, r *http.Request, q *request) {
 	}
 	for _, u := range rows {
 		row := userRow{ID: u.ID, Name: u.Name, Email: u.Email, Auth: AuthStatus(u),
-			Disabled: u.Status == store.UserDisabled, LastSignIn: formatTime(u.LastSignInAt)}
+			Disabled: u.Status == store.UserDisabled, LastSignIn: q.formatTime(u.LastSignInAt)}
 		if u.Exemption != nil {
-			row.Until = formatTime(u.Exemption.Until)
+			row.Until = q.formatTime(u.Exemption.Until)
 		}
 		page.Rows = append(page.Rows, row)
 	}
@@ -144,20 +144,20 @@ func (c *Console) showUser(w http.ResponseWriter, r *http.Request, q *request, i
 	}
 	page := userPage{
 		ID: d.ID, Name: d.Name, Email: d.Email, Locale: d.Locale, Status: string(d.Status),
-		Auth: AuthStatus(d.AdminUser), Methods: d.Methods, LastSignIn: formatTime(d.LastSignInAt),
+		Auth: AuthStatus(d.AdminUser), Methods: d.Methods, LastSignIn: q.formatTime(d.LastSignInAt),
 		Properties: d.Properties, Locales: Locales, Self: d.ID == q.user.ID, Done: done,
 		CanReset:  q.actor.covers(store.PermReset2FA, d.Properties),
 		CanManage: q.actor.covers(store.PermManageUsers, d.Properties),
 		Today:     c.now().UTC().Add(24 * time.Hour).Format(time.DateOnly),
 	}
 	if e := d.Exemption; e != nil {
-		page.Exempt, page.ExemptReason, page.ExemptUntil, page.ExemptSince = true, e.Reason, formatTime(e.Until), formatTime(e.CreatedAt)
+		page.Exempt, page.ExemptReason, page.ExemptUntil, page.ExemptSince = true, e.Reason, q.formatTime(e.Until), q.formatTime(e.CreatedAt)
 		if by, err := c.st.UserByID(r.Context(), e.AddedBy); err == nil {
 			page.ExemptBy = by.Email
 		}
 	}
 	for _, s := range d.Sessions {
-		page.Sessions = append(page.Sessions, sessionRow{Created: formatTime(s.CreatedAt), LastUsed: formatTime(s.UpdatedAt),
+		page.Sessions = append(page.Sessions, sessionRow{Created: q.formatTime(s.CreatedAt), LastUsed: q.formatTime(s.UpdatedAt),
 			IP: s.ClientIP, UserAgent: s.UserAgent, ACR: s.ACR})
 	}
 	status := http.StatusOK
@@ -237,7 +237,7 @@ func (c *Console) exemptions(w http.ResponseWriter, r *http.Request, q *request)
 	var page exemptionsPage
 	for _, e := range list {
 		page.Rows = append(page.Rows, exemptionRow{UserID: e.UserID, Name: e.Name, Email: e.Email, Reason: e.Reason,
-			AddedBy: e.AddedByEmail, Since: formatTime(e.CreatedAt), Until: formatTime(e.Until)})
+			AddedBy: e.AddedByEmail, Since: q.formatTime(e.CreatedAt), Until: q.formatTime(e.Until)})
 	}
 	c.render(w, r, q, login.View{Page: "admin_exemptions", Data: page})
 }

@@ -176,3 +176,23 @@ func (s *Service) UserByEmail(ctx context.Context, a Actor, email string) (strin
 
 // asInput reports whether err is an *InputError and sets *target.
 func asInput(err error, target **InputError) bool { return errors.As(err, target) }
+
+// actOn is target for an action that changes the user: beyond seeing the
+// user, the actor must hold every grant of the user with at least the
+// same scope, so that no admin can weaken the sign-in of a more powerful
+// one. A user the actor may not act on is ErrNotFound, like one it does
+// not see.
+func (s *Service) actOn(ctx context.Context, a Actor, userID string, perms ...store.Permission) (store.User, []string, error) {
+	u, props, err := s.target(ctx, a, userID, perms...)
+	if err != nil {
+		return store.User{}, nil, err
+	}
+	grants, err := s.st.Grants(ctx, userID)
+	if err != nil {
+		return store.User{}, nil, err
+	}
+	if !a.contains(grants) {
+		return store.User{}, nil, ErrNotFound
+	}
+	return u, props, nil
+}

@@ -183,7 +183,7 @@ func (s *Service) checkProperty(ctx context.Context, id string) error {
 
 // ResendInvitation voids the user's invitation and sends a new one.
 func (s *Service) ResendInvitation(ctx context.Context, a Actor, userID string) (link string, err error) {
-	u, _, err := s.target(ctx, a, userID, store.PermManageUsers)
+	u, _, err := s.actOn(ctx, a, userID, store.PermManageUsers)
 	if err != nil {
 		return "", err
 	}
@@ -207,7 +207,7 @@ func (s *Service) ResendInvitation(ctx context.Context, a Actor, userID string) 
 // sessions and tokens, and emails them. They activate a method at their
 // next sign-in.
 func (s *Service) Reset2FA(ctx context.Context, a Actor, userID string) error {
-	u, _, err := s.target(ctx, a, userID, store.PermReset2FA)
+	u, _, err := s.actOn(ctx, a, userID, store.PermReset2FA)
 	if err != nil {
 		return err
 	}
@@ -233,7 +233,7 @@ const maxReason = 500
 // Exempt puts the user on the exception list until until (zero: until
 // removed). Nobody can change their own exception status.
 func (s *Service) Exempt(ctx context.Context, a Actor, userID, reason string, until time.Time) error {
-	_, _, err := s.target(ctx, a, userID, store.PermReset2FA)
+	_, _, err := s.actOn(ctx, a, userID, store.PermReset2FA)
 	if err != nil {
 		return err
 	}
@@ -263,7 +263,7 @@ func (s *Service) Exempt(ctx context.Context, a Actor, userID, reason string, un
 // Unexempt removes the user from the exception list and ends their
 // sessions and tokens.
 func (s *Service) Unexempt(ctx context.Context, a Actor, userID string) error {
-	_, _, err := s.target(ctx, a, userID, store.PermReset2FA)
+	_, _, err := s.actOn(ctx, a, userID, store.PermReset2FA)
 	if err != nil {
 		return err
 	}
@@ -282,7 +282,7 @@ func (s *Service) Unexempt(ctx context.Context, a Actor, userID string) error {
 // SetDisabled disables the user, ending every session and token, or
 // enables them again. Nobody can disable their own account.
 func (s *Service) SetDisabled(ctx context.Context, a Actor, userID string, disabled bool) error {
-	u, _, err := s.target(ctx, a, userID, store.PermManageUsers)
+	u, _, err := s.actOn(ctx, a, userID, store.PermManageUsers)
 	if err != nil {
 		return err
 	}
@@ -305,7 +305,7 @@ func (s *Service) SetDisabled(ctx context.Context, a Actor, userID string, disab
 
 // EndSessions ends every session and token of the user.
 func (s *Service) EndSessions(ctx context.Context, a Actor, userID string) error {
-	if _, _, err := s.target(ctx, a, userID, store.PermManageUsers); err != nil {
+	if _, _, err := s.actOn(ctx, a, userID, store.PermManageUsers); err != nil {
 		return err
 	}
 	if err := s.st.RevokeUserSessions(ctx, userID, s.now()); err != nil {
@@ -317,7 +317,7 @@ func (s *Service) EndSessions(ctx context.Context, a Actor, userID string) error
 
 // SetLocale changes the user's language.
 func (s *Service) SetLocale(ctx context.Context, a Actor, userID, locale string) error {
-	if _, _, err := s.target(ctx, a, userID, store.PermManageUsers); err != nil {
+	if _, _, err := s.actOn(ctx, a, userID, store.PermManageUsers); err != nil {
 		return err
 	}
 	if !validLocale(locale) {

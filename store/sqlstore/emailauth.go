@@ -95,6 +95,14 @@ func (s *Store) LatestEmailChallenge(ctx context.Context, bindingHash string) (s
 	return r.challenge(), err
 }
 
+// LatestUserEmailChallenge returns the user's newest challenge.
+func (s *Store) LatestUserEmailChallenge(ctx context.Context, userID string) (store.EmailChallenge, error) {
+	var r challengeRow
+	err := s.get(ctx, s.read, "get latest user email challenge", &r, `SELECT `+challengeColumns+`
+		FROM email_challenges WHERE user_id = ? ORDER BY created_at DESC, id DESC LIMIT 1`, userID)
+	return r.challenge(), err
+}
+
 // VerifyEmailLink marks the challenge of a live link verified, with one
 // conditional UPDATE, so only a request bound to the right session wins.
 func (s *Store) VerifyEmailLink(ctx context.Context, linkHash, bindingHash string, now time.Time) (store.EmailChallenge, error) {

@@ -245,6 +245,13 @@ func testEmailChallengeSuperseded(t *testing.T, s store.Store) {
 	if latest.VoidedAt.IsZero() {
 		t.Errorf("LatestEmailChallenge = %+v, want it voided", latest)
 	}
+	newest, err := s.LatestUserEmailChallenge(ctx(t), u.ID)
+	must(t, err)
+	if newest.ID != "c2" {
+		t.Errorf("LatestUserEmailChallenge = %q, want c2", newest.ID)
+	}
+	_, err = s.LatestUserEmailChallenge(ctx(t), "nobody")
+	wantErr(t, err, store.ErrNotFound)
 }
 
 func testEmailChallengeConcurrentCodes(t *testing.T, s store.Store) {
