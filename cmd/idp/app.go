@@ -134,7 +134,7 @@ func (a *app) buildHandler(ctx context.Context) error {
 	return nil
 }
 
-// ready answers 200 when the database is reachable and every migration
+// ready responds with 200 when the database is reachable and every migration
 // this binary knows is applied, so a load balancer sends no traffic to a
 // node whose schema is behind.
 func (a *app) ready(w http.ResponseWriter, r *http.Request) {

@@ -8,10 +8,10 @@ import (
 )
 
 // authorizeErrorPages renders the provider library's plain-text error
-// answers at /authorize (an unknown client_id, an unregistered
+// responses at /authorize (an unknown client_id, an unregistered
 // redirect_uri, a malformed request) as the hosted error page, in the
 // browser's language, with the pages' security headers. Redirects to the
-// relying party and every other answer pass through unchanged.
+// relying party and every other response pass through unchanged.
 func authorizeErrorPages(pages *login.Handler, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rec := &errorCatcher{ResponseWriter: w}
@@ -22,7 +22,7 @@ func authorizeErrorPages(pages *login.Handler, next http.Handler) http.Handler {
 	})
 }
 
-// errorCatcher swallows a 400 plain-text answer so that a page can replace it.
+// errorCatcher discards a 400 plain-text response so that a page can replace it.
 type errorCatcher struct {
 	http.ResponseWriter
 	caught, wrote bool
