@@ -93,6 +93,13 @@ type Admin interface {
 	// AddGrant gives a user a permission; granting it again succeeds. An
 	// unknown user is ErrNotFound.
 	AddGrant(ctx context.Context, g Grant) error
+	// RevokeGrant takes the permission for the property (or AllProperties)
+	// from the user; the membership stays. No such grant is ErrNotFound.
+	RevokeGrant(ctx context.Context, userID string, perm Permission, propertyID string) error
+	// RemoveMember ends the user's membership of the property; grants stay
+	// and reach no users there until the membership returns. No such
+	// membership is ErrNotFound.
+	RemoveMember(ctx context.Context, userID, propertyID string) error
 	// SearchUsers returns one page of the admin user list, ordered by
 	// email key.
 	SearchUsers(ctx context.Context, q UserQuery) ([]AdminUser, error)

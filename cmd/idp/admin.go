@@ -171,7 +171,7 @@ func runClientDelete(ctx context.Context, args []string, stdout, stderr io.Write
 
 func runUser(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return usagef("user: want invite, list, grant, reset-2fa, exempt, unexempt or import")
+		return usagef("user: want invite, list, grant, revoke, reset-2fa, exempt, unexempt or import")
 	}
 	switch args[0] {
 	case "invite":
@@ -180,6 +180,8 @@ func runUser(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return runUserListAll(ctx, args[1:], stdout, stderr)
 	case "grant":
 		return runUserGrant(ctx, args[1:], stdout, stderr)
+	case "revoke":
+		return runUserRevoke(ctx, args[1:], stdout, stderr)
 	case "reset-2fa":
 		return runUserReset2FA(ctx, args[1:], stdout, stderr)
 	case "exempt":
@@ -189,7 +191,7 @@ func runUser(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	case "import":
 		return runUserImport(ctx, args[1:], stdout, stderr)
 	}
-	return usagef("user: unknown subcommand %q; want invite, list, grant, reset-2fa, exempt, unexempt or import", args[0])
+	return usagef("user: unknown subcommand %q; want invite, list, grant, revoke, reset-2fa, exempt, unexempt or import", args[0])
 }
 
 func runUserInvite(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -69,7 +69,7 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 func runProperty(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return usagef("property: want create, list or add-user")
+		return usagef("property: want create, list, add-user or remove-user")
 	}
 	switch args[0] {
 	case "create":
@@ -78,8 +78,10 @@ func runProperty(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return runPropertyList(ctx, args[1:], stdout, stderr)
 	case "add-user":
 		return runPropertyAddUser(ctx, args[1:], stdout, stderr)
+	case "remove-user":
+		return runPropertyRemoveUser(ctx, args[1:], stdout, stderr)
 	}
-	return usagef("property: unknown subcommand %q; want create, list or add-user", args[0])
+	return usagef("property: unknown subcommand %q; want create, list, add-user or remove-user", args[0])
 }
 
 func runPropertyCreate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -155,6 +157,22 @@ func runPropertyAddUser(ctx context.Context, args []string, stdout, stderr io.Wr
 	return userAction(ctx, "add-property", args, stdout, stderr, extra, func(svc *admin.Service, id string) error {
 		return svc.AddMember(ctx, admin.OperatorActor(), id, *property)
 	}, "added to the property")
+}
+
+func runPropertyRemoveUser(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var property *string
+	extra := func(fs flagAdder) func() error {
+		property = fs.String("property", "", "property ID (required)")
+		return func() error {
+			if *property == "" {
+				return usagef("property remove-user: --property is required")
+			}
+			return nil
+		}
+	}
+	return userAction(ctx, "remove-property", args, stdout, stderr, extra, func(svc *admin.Service, id string) error {
+		return svc.RemoveMember(ctx, admin.OperatorActor(), id, *property)
+	}, "removed from the property")
 }
 
 func runClientGrant(ctx context.Context, args []string, stdout, stderr io.Writer) error {

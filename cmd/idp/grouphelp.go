@@ -20,6 +20,7 @@ subcommands:
   invite      invite a user and print the invitation link
   list        list users with their status and second factors
   grant       give a user a permission
+  revoke      take a permission from a user
   reset-2fa   remove a user's second factors
   exempt      put a user on the 2FA exception list
   unexempt    take a user off the 2FA exception list
@@ -30,9 +31,10 @@ Run "idp user SUBCOMMAND -h" for the flags of a subcommand.
 	"property": `usage: idp property SUBCOMMAND [flags]
 
 subcommands:
-  create     create a property (hotel)
-  list       list the properties
-  add-user   add a user to a property's staff
+  create       create a property (hotel)
+  list         list the properties
+  add-user     add a user to a property's staff
+  remove-user  remove a user from a property's staff
 
 Run "idp property SUBCOMMAND -h" for the flags of a subcommand.
 `,

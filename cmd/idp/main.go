@@ -30,9 +30,9 @@ commands:
   migrate                    apply database migrations
   client create|list|delete|grant|rotate-secret
                              manage OIDC clients
-  user invite|list|grant|reset-2fa|exempt|unexempt|import
+  user invite|list|grant|revoke|reset-2fa|exempt|unexempt|import
                              manage users, their 2FA and permissions
-  property create|list|add-user
+  property create|list|add-user|remove-user
                              manage properties (hotels) and their staff
   audit list                 read the audit log
   keys rotate|list           publish a new signing key, list the published ones

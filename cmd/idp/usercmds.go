@@ -222,6 +222,23 @@ func runUserGrant(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}, "permission granted")
 }
 
+func runUserRevoke(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var perm, property *string
+	extra := func(fs flagAdder) func() error {
+		perm = fs.String("permission", "", "manage_users, reset_2fa, manage_clients or view_audit (required)")
+		property = fs.String("property", "", "property ID of the grant; empty for the grant on every property")
+		return func() error {
+			if *perm == "" {
+				return usagef("user revoke: --permission is required")
+			}
+			return nil
+		}
+	}
+	return userAction(ctx, "revoke", args, stdout, stderr, extra, func(svc *admin.Service, id string) error {
+		return svc.RevokeGrant(ctx, admin.OperatorActor(), id, store.Permission(*perm), *property)
+	}, "permission revoked")
+}
+
 // maxImportLine bounds one line of an import file.
 const maxImportLine = 64 << 10
 

@@ -111,6 +111,8 @@ const (
 	EventClientGranted     = "admin.client_granted"
 	EventPropertyCreated   = "admin.property_created"
 	EventMemberAdded       = "admin.member_added"
+	EventGrantRevoked      = "admin.grant_revoked"
+	EventMemberRemoved     = "admin.member_removed"
 	EventReauthFailed      = "admin.reauth_failed"
 )
 

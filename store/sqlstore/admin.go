@@ -95,6 +95,31 @@ func (s *Store) AddGrant(ctx context.Context, g store.Grant) error {
 	})
 }
 
+// RevokeGrant deletes one grant of the user.
+func (s *Store) RevokeGrant(ctx context.Context, userID string, perm store.Permission, propertyID string) error {
+	return s.deleteOne(ctx, "revoke grant", `DELETE FROM grants WHERE user_id = ? AND permission = ? AND property_id = ?`,
+		userID, string(perm), propertyID)
+}
+
+// RemoveMember deletes the user's membership of the property.
+func (s *Store) RemoveMember(ctx context.Context, userID, propertyID string) error {
+	return s.deleteOne(ctx, "remove member", `DELETE FROM user_properties WHERE user_id = ? AND property_id = ?`,
+		userID, propertyID)
+}
+
+// deleteOne runs a DELETE and returns store.ErrNotFound when it matched no
+// row.
+func (s *Store) deleteOne(ctx context.Context, op, query string, args ...any) error {
+	n, err := s.exec(ctx, s.write, op, query, args...)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return fmt.Errorf("%s: %w", op, store.ErrNotFound)
+	}
+	return nil
+}
+
 // SetUserStatus changes the user's status; disabling ends every session
 // and token of the user in the same transaction.
 func (s *Store) SetUserStatus(ctx context.Context, userID string, status store.UserStatus, now time.Time) error {

@@ -16,6 +16,7 @@ var adminTests = []test{
 	{"AdminExemptionLapse", testAdminExemptionLapse},
 	{"AdminDisableEndsSessions", testAdminDisable},
 	{"AdminClientGrants", testAdminClientGrants},
+	{"AdminRevokeAndRemove", testAdminRevokeAndRemove},
 }
 
 func createProperty(t *testing.T, s store.Store, id string) {
@@ -250,5 +251,30 @@ func testAdminClientGrants(t *testing.T, s store.Store) {
 	must(t, err)
 	if len(got) != 0 {
 		t.Fatalf("grants after delete = %v", got)
+	}
+}
+
+func testAdminRevokeAndRemove(t *testing.T, s store.Store) {
+	createProperty(t, s, "p1")
+	u := createUser(t, s, "ann")
+	must(t, s.AddUserProperty(ctx(t), u.ID, "p1"))
+	must(t, s.AddGrant(ctx(t), store.Grant{UserID: u.ID, Permission: store.PermReset2FA, PropertyID: "p1"}))
+	must(t, s.AddGrant(ctx(t), store.Grant{UserID: u.ID, Permission: store.PermViewAudit, PropertyID: store.AllProperties}))
+	wantErr(t, s.RevokeGrant(ctx(t), u.ID, store.PermReset2FA, store.AllProperties), store.ErrNotFound)
+	wantErr(t, s.RevokeGrant(ctx(t), "nobody", store.PermReset2FA, "p1"), store.ErrNotFound)
+	must(t, s.RevokeGrant(ctx(t), u.ID, store.PermReset2FA, "p1"))
+	wantErr(t, s.RevokeGrant(ctx(t), u.ID, store.PermReset2FA, "p1"), store.ErrNotFound)
+	grants, err := s.Grants(ctx(t), u.ID)
+	must(t, err)
+	if len(grants) != 1 || grants[0].Permission != store.PermViewAudit {
+		t.Fatalf("grants = %v, want only view_audit", grants)
+	}
+	wantErr(t, s.RemoveMember(ctx(t), u.ID, "nope"), store.ErrNotFound)
+	must(t, s.RemoveMember(ctx(t), u.ID, "p1"))
+	wantErr(t, s.RemoveMember(ctx(t), u.ID, "p1"), store.ErrNotFound)
+	props, err := s.UserProperties(ctx(t), u.ID)
+	must(t, err)
+	if len(props) != 0 {
+		t.Fatalf("properties = %v, want none", props)
 	}
 }
