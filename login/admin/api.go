@@ -322,20 +322,12 @@ func (api *API) inviteUser(w http.ResponseWriter, r *http.Request, a Actor) {
 
 func (api *API) disableUser(disabled bool) apiHandler {
 	return func(w http.ResponseWriter, r *http.Request, a Actor) {
-		if err := api.svc.SetDisabled(r.Context(), a, mux.Vars(r)["id"], disabled); err != nil {
-			api.fail(w, r, err)
-			return
-		}
-		w.WriteHeader(http.StatusNoContent)
+		api.noContent(w, r, api.svc.SetDisabled(r.Context(), a, mux.Vars(r)["id"], disabled))
 	}
 }
 
 func (api *API) reset2FA(w http.ResponseWriter, r *http.Request, a Actor) {
-	if err := api.svc.Reset2FA(r.Context(), a, mux.Vars(r)["id"]); err != nil {
-		api.fail(w, r, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+	api.noContent(w, r, api.svc.Reset2FA(r.Context(), a, mux.Vars(r)["id"]))
 }
 
 func (api *API) exempt(w http.ResponseWriter, r *http.Request, a Actor) {
@@ -350,19 +342,11 @@ func (api *API) exempt(w http.ResponseWriter, r *http.Request, a Actor) {
 	if in.Until != nil {
 		until = *in.Until
 	}
-	if err := api.svc.Exempt(r.Context(), a, mux.Vars(r)["id"], in.Reason, until); err != nil {
-		api.fail(w, r, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+	api.noContent(w, r, api.svc.Exempt(r.Context(), a, mux.Vars(r)["id"], in.Reason, until))
 }
 
 func (api *API) unexempt(w http.ResponseWriter, r *http.Request, a Actor) {
-	if err := api.svc.Unexempt(r.Context(), a, mux.Vars(r)["id"]); err != nil {
-		api.fail(w, r, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+	api.noContent(w, r, api.svc.Unexempt(r.Context(), a, mux.Vars(r)["id"]))
 }
 
 // ExemptionJSON is an exception-list entry as the API shows it.
@@ -494,19 +478,11 @@ func (api *API) updateClient(w http.ResponseWriter, r *http.Request, a Actor) {
 	if !decode(w, r, &in) {
 		return
 	}
-	if err := api.svc.UpdateClient(r.Context(), a, mux.Vars(r)["id"], in.spec()); err != nil {
-		api.fail(w, r, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+	api.noContent(w, r, api.svc.UpdateClient(r.Context(), a, mux.Vars(r)["id"], in.spec()))
 }
 
 func (api *API) deleteClient(w http.ResponseWriter, r *http.Request, a Actor) {
-	if err := api.svc.DeleteClient(r.Context(), a, mux.Vars(r)["id"]); err != nil {
-		api.fail(w, r, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+	api.noContent(w, r, api.svc.DeleteClient(r.Context(), a, mux.Vars(r)["id"]))
 }
 
 func (api *API) rotateSecret(w http.ResponseWriter, r *http.Request, a Actor) {
@@ -560,4 +536,14 @@ func (api *API) auditEvents(w http.ResponseWriter, r *http.Request, a Actor) {
 		out = append(out, NewAuditJSON(e))
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// noContent responds with 204 after a successful change, or with the
+// problem details of err.
+func (api *API) noContent(w http.ResponseWriter, r *http.Request, err error) {
+	if err != nil {
+		api.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
 }
