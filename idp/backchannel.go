@@ -81,7 +81,7 @@ func (p *Provider) StartBackchannelLogout(ctx context.Context, cfg BackchannelCo
 		cfg.Client = &http.Client{
 			Timeout: cfg.Timeout,
 			// A client's response is final, and following a redirect would
-			// send the token to a URI nobody registered.
+			// send the token to a URI that no client registered.
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		}
 	}
@@ -166,7 +166,7 @@ func (p *Provider) deliverLogout(ctx context.Context, cfg BackchannelConfig, d s
 
 // postLogoutToken signs a logout token for d and POSTs it. retry reports
 // whether a failure may pass on a later attempt: network errors and 5xx
-// answers may, a 4xx answer (the client rejected the token) does not.
+// responses may, but a 4xx response (the client rejected the token) does not.
 func (p *Provider) postLogoutToken(ctx context.Context, cfg BackchannelConfig, d store.LogoutDelivery) (retry bool, err error) {
 	token, err := p.LogoutToken(ctx, d.ClientID, d.Subject, d.SessionID)
 	if err != nil {

@@ -58,8 +58,8 @@ func (h *Handler) showAccountVerify(w http.ResponseWriter, r *http.Request) {
 // user with an authenticator app, code (an app code or a recovery code).
 // Both are throttled like sign-in. Success refreshes the session's
 // authentication times and replaces its token. A user who re-verifies
-// with a security key or an emailed code gives the password here first;
-// it refreshes the password's time only, and the page then asks for the
+// with a security key or an emailed code gives the password here first.
+// That refreshes the password's time only, and the page then asks for the
 // key or the code (see finishReverifyKey and reverifyEmail).
 func (h *Handler) accountVerify(w http.ResponseWriter, r *http.Request) {
 	s, user, ok := h.accountSession(w, r)
@@ -138,7 +138,7 @@ func (h *Handler) accountVerify(w http.ResponseWriter, r *http.Request) {
 	}
 	h.setCookie(w, h.sessionKey, token, s.ExpiresAt)
 	if !h.fresh(s) {
-		// The password is given; the key or the code is next.
+		// The password is verified, and the key or the code is next.
 		http.Redirect(w, r, pathAccountVerify, http.StatusSeeOther)
 		return
 	}
@@ -183,7 +183,7 @@ func (h *Handler) verifyKind(ctx context.Context, userID string) (accountVerifyP
 	if err != nil {
 		return accountVerifyPage{}, err
 	}
-	// A user with no method who is not exempt holds no complete session;
-	// asking for a code they cannot have is the safe answer if one does.
+	// A user with no method who is not exempt has no complete session.
+	// If one does, asking for a code they cannot have is the safe response.
 	return accountVerifyPage{NeedsCode: !exempt, Unsupported: !exempt}, nil
 }

@@ -288,7 +288,7 @@ func (h *Handler) openEmailLink(w http.ResponseWriter, r *http.Request) {
 // emailLinkDead shows the page for a link that verified nothing. In the
 // browser session that requested an email the link has expired, was used
 // or was replaced, and the page offers a new email while the sign-in is
-// pending; any other session gets the page that points to the original
+// pending. Any other session gets the page that points to the original
 // screen.
 func (h *Handler) emailLinkDead(w http.ResponseWriter, r *http.Request, s store.Session, authRequestID string) {
 	_, requested, err := h.latestChallenge(r, s)
@@ -308,7 +308,7 @@ func (h *Handler) emailLinkDead(w http.ResponseWriter, r *http.Request, s store.
 }
 
 // emailLinkPage is the data of the page an email link shows when it
-// cannot sign in. Title and Message are message IDs; a non-empty Resend
+// cannot sign in. Title and Message are message IDs. A non-empty Resend
 // is the action of a form that sends a new email.
 type emailLinkPage struct {
 	Title   string

@@ -25,9 +25,9 @@ const (
 // ResetLifetime is how long a password reset link stays valid.
 const ResetLifetime = time.Hour
 
-// forgotMinDuration is the least time the forgot-password form takes to
-// answer. Every address gets the same page after it, so neither the
-// answer nor its timing tells whether an account exists.
+// forgotMinDuration is the minimum time the forgot-password form takes to
+// respond. Every address gets the same page after it, so neither the
+// response nor its timing reveals whether an account exists.
 const forgotMinDuration = 300 * time.Millisecond
 
 type forgotPage struct {
@@ -41,9 +41,9 @@ func (h *Handler) showForgot(w http.ResponseWriter, r *http.Request) {
 }
 
 // forgot handles POST /login/forgot. An active account gets a reset link,
-// an invited one a fresh invitation; an unknown or disabled address gets
-// nothing. The page is the same in every case and answers no sooner than
-// forgotMinDuration.
+// an invited one a fresh invitation, and an unknown or disabled address
+// gets nothing. The page is the same in every case and is returned no
+// sooner than forgotMinDuration.
 func (h *Handler) forgot(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	email := r.PostForm.Get("email")
@@ -68,7 +68,7 @@ func (h *Handler) forgot(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := h.requestReset(r, account); err != nil {
-		// The answer must not differ, so the failure is only logged.
+		// The response must not differ, so the failure is only logged.
 		h.logger.ErrorContext(ctx, "request password reset", "err", err)
 	}
 	if wait := forgotMinDuration - time.Since(start); wait > 0 {
@@ -125,7 +125,7 @@ func (h *Handler) requestReset(r *http.Request, account string) error {
 
 type resetPage struct {
 	Action string
-	// Email tells password managers whose password changes.
+	// Email identifies, for password managers, the account whose password changes.
 	Email     string
 	Token     string
 	MinLength int

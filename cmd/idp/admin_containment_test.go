@@ -16,7 +16,7 @@ import (
 // TestAdminContainment adds the global admin to a property: that
 // property's admin still cannot exempt them, reset their 2FA or touch
 // them otherwise, and gets the same "not found" as for a user of another
-// property; ordinary staff of the property stay within reach.
+// property. Ordinary staff of the property stay within reach.
 func TestAdminContainment(t *testing.T) {
 	s := startServer(t, sqliteURL(t))
 	s.hotels(t)
@@ -31,7 +31,7 @@ func TestAdminContainment(t *testing.T) {
 	clerk := enrolStaff(t, s, rp, "clerk@a.example", "hotel-a")
 	globalID, clerkID := s.user(t, global.email).ID, s.user(t, clerk.email).ID
 
-	// The console answers the exemption of the global admin with 404.
+	// The console responds to the exemption of the global admin with 404.
 	clerkPage := adminPage(t, s, lead.b, "/admin/users/"+clerkID)
 	var form *htmlNode
 	walk(clerkPage.Doc, func(n *htmlNode) bool {
@@ -53,7 +53,7 @@ func TestAdminContainment(t *testing.T) {
 		t.Errorf("console exempt of the global admin: %d, want 404", p.Status)
 	}
 
-	// The API answers a client of the property with 404 too.
+	// The API responds to a client of the property with 404 too.
 	out, code := runCLI(t, s, "client", "create", "--name", "Hotel A back end", "--type", "web", "--redirect-uri", "http://127.0.0.1:9/cb", "--json")
 	var c map[string]string
 	if code != 0 || json.Unmarshal([]byte(out), &c) != nil {

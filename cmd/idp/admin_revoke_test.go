@@ -10,7 +10,7 @@ import (
 )
 
 // TestUserRevokeCLI revokes a manager's only grant, after which the
-// console answers 404 to them.
+// console responds to them with 404.
 func TestUserRevokeCLI(t *testing.T) {
 	s := startServer(t, sqliteURL(t))
 	s.hotels(t)
@@ -50,7 +50,7 @@ func TestUserRevokeCLI(t *testing.T) {
 }
 
 // TestPropertyRemoveUserCLI removes a member from a property: the
-// property's manager no longer sees them.
+// property's manager can no longer access them.
 func TestPropertyRemoveUserCLI(t *testing.T) {
 	s := startServer(t, sqliteURL(t))
 	s.hotels(t)

@@ -105,7 +105,7 @@ func (b *tab) sibling() *tab {
 type tab struct {
 	t    *testing.T
 	ctx  context.Context
-	lang string // the language set with setLanguage; "" is English
+	lang string // the language set with setLanguage, or "" for English
 }
 
 // do runs actions with the step timeout and fails the test on an error.
@@ -307,7 +307,7 @@ func axeSource(t *testing.T) string {
 }
 
 // catcher is a relying party's redirect endpoint that the browser can
-// reach: it answers with a small page and hands the query to the test.
+// reach: it responds with a small page and hands the query to the test.
 type catcher struct {
 	url   string
 	mu    sync.Mutex

@@ -52,8 +52,8 @@ var Filters = []store.UserFilter{
 // maxSearch bounds a search term.
 const maxSearch = 200
 
-// ListUsers returns one page of the users the actor sees: those of the
-// properties where it holds manage_users or reset_2fa.
+// ListUsers returns one page of the users the actor can access: those of
+// the properties where the actor has manage_users or reset_2fa.
 func (s *Service) ListUsers(ctx context.Context, a Actor, q store.UserQuery) ([]store.AdminUser, error) {
 	if !a.Has(store.PermManageUsers) && !a.Has(store.PermReset2FA) {
 		return nil, ErrNotFound
@@ -80,7 +80,7 @@ type UserDetail struct {
 	Grants   []store.Grant
 }
 
-// User returns the user with id when the actor sees them.
+// User returns the user with id when the actor can access them.
 func (s *Service) User(ctx context.Context, a Actor, id string) (UserDetail, error) {
 	u, props, err := s.target(ctx, a, id, store.PermManageUsers, store.PermReset2FA)
 	if err != nil {
@@ -231,7 +231,7 @@ func (s *Service) Reset2FA(ctx context.Context, a Actor, userID string) error {
 const maxReason = 500
 
 // Exempt puts the user on the exception list until until (zero: until
-// removed). Nobody can change their own exception status.
+// removed). An admin cannot change their own exception status.
 func (s *Service) Exempt(ctx context.Context, a Actor, userID, reason string, until time.Time) error {
 	_, _, err := s.actOn(ctx, a, userID, store.PermReset2FA)
 	if err != nil {
@@ -280,7 +280,7 @@ func (s *Service) Unexempt(ctx context.Context, a Actor, userID string) error {
 }
 
 // SetDisabled disables the user, ending every session and token, or
-// enables them again. Nobody can disable their own account.
+// enables them again. An admin cannot disable their own account.
 func (s *Service) SetDisabled(ctx context.Context, a Actor, userID string, disabled bool) error {
 	u, _, err := s.actOn(ctx, a, userID, store.PermManageUsers)
 	if err != nil {

@@ -2,7 +2,7 @@
 //
 // A Composer renders an email from the templates under templates/email and
 // the message catalogue, in one language, and seals its subject and bodies
-// for the outbox (store.Outbox): emails carry links and codes, so they are
+// for the outbox (store.Outbox). Emails carry links and codes, so they are
 // encrypted at rest like every other secret. A Sender claims due emails
 // from the outbox and delivers them over SMTP, or writes them to files
 // when no SMTP server is configured, retrying failures with exponential
@@ -78,7 +78,7 @@ type Composer struct {
 }
 
 // NewComposer parses the email templates. product is the name shown in
-// every email; now nil means time.Now.
+// every email. A nil now means time.Now.
 func NewComposer(product string, keys *secret.Keys, now func() time.Time) (*Composer, error) {
 	if keys == nil {
 		return nil, errors.New("mail: keys are missing")
@@ -154,8 +154,8 @@ func (c *Composer) Render(e Email) (Message, error) {
 			data["Method"] = translate(id)
 		}
 		if _, ok := data["Time"]; !ok {
-			// The provider does not know the reader's zone, so the time
-			// is in UTC and says so.
+			// The provider does not store the reader's time zone, so the time
+			// is in UTC and labelled as UTC.
 			data["Time"] = loc.DateTime(c.now().UTC())
 		}
 	}
@@ -185,7 +185,8 @@ func (c *Composer) Render(e Email) (Message, error) {
 func template(t *texttemplate.Template, funcs map[string]any) *texttemplate.Template {
 	c, err := t.Clone()
 	if err != nil {
-		// Clone fails only after Execute on the original, which never runs.
+		// Clone fails only after Execute on the original, and the originals are
+		// never executed.
 		panic(err)
 	}
 	return c.Funcs(funcs)
