@@ -38,6 +38,7 @@ type Store struct {
 	// failing with SQLITE_BUSY. On PostgreSQL it is the same pool as read.
 	write  *sqlx.DB
 	logger *slog.Logger
+	stmts  stmtCache
 }
 
 var _ store.Store = (*Store)(nil)
@@ -77,7 +78,7 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close closes every connection.
 func (s *Store) Close() error {
-	err := s.write.Close()
+	err := errors.Join(s.stmts.close(), s.write.Close())
 	if s.read != s.write {
 		err = errors.Join(err, s.read.Close())
 	}
@@ -91,17 +92,29 @@ func (s *Store) rebind(query string) string {
 
 // get scans one row into dest. A missing row is store.ErrNotFound.
 func (s *Store) get(ctx context.Context, q sqlx.QueryerContext, op string, dest any, query string, args ...any) error {
-	return s.fail(op, sqlx.GetContext(ctx, q, dest, s.rebind(query), args...))
+	query = s.rebind(query)
+	if st := s.prepared(ctx, q, query); st != nil {
+		q = st
+	}
+	return s.fail(op, sqlx.GetContext(ctx, q, dest, query, args...))
 }
 
 // selectRows scans every row into dest, a pointer to a slice.
 func (s *Store) selectRows(ctx context.Context, q sqlx.QueryerContext, op string, dest any, query string, args ...any) error {
-	return s.fail(op, sqlx.SelectContext(ctx, q, dest, s.rebind(query), args...))
+	query = s.rebind(query)
+	if st := s.prepared(ctx, q, query); st != nil {
+		q = st
+	}
+	return s.fail(op, sqlx.SelectContext(ctx, q, dest, query, args...))
 }
 
 // exec runs a statement and returns the number of rows it changed.
 func (s *Store) exec(ctx context.Context, e sqlx.ExecerContext, op string, query string, args ...any) (int64, error) {
-	res, err := e.ExecContext(ctx, s.rebind(query), args...)
+	query = s.rebind(query)
+	if st := s.prepared(ctx, e, query); st != nil {
+		e = st
+	}
+	res, err := e.ExecContext(ctx, query, args...)
 	if err != nil {
 		return 0, s.fail(op, err)
 	}
