@@ -49,7 +49,7 @@ func TestPagesInEveryLanguage(t *testing.T) {
 		for _, page := range set.Pages() {
 			var b strings.Builder
 			data := map[string]any{"Lang": loc.Lang(), "Page": map[string]any{}}
-			if err := set.Execute(&b, page, funcs, data); err != nil {
+			if err := set.Execute(&b, page, tag.String(), funcs, data); err != nil {
 				t.Errorf("%v %s: %v", tag, page, err)
 				continue
 			}

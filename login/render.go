@@ -1,6 +1,7 @@
 package login
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"html/template"
@@ -69,10 +70,11 @@ type layout struct {
 	Page      any
 }
 
-// render writes v as an HTML page in the language of the request.
-func (h *Handler) render(w http.ResponseWriter, r *http.Request, v view) {
-	loc := h.catalogue.Localizer(h.pageLanguage(r, v.uiLocales, v.userLocale))
-	translate := func(id string, args ...any) string {
+// translator returns the function that translates a message ID with its
+// placeholder pairs into loc's language. A failure is logged with ctx and
+// shows the ID instead.
+func (h *Handler) translator(ctx context.Context, loc *i18n.Localizer) func(id string, args ...any) string {
+	return func(id string, args ...any) string {
 		data, err := pairs(args)
 		if err == nil {
 			var s string
@@ -80,9 +82,15 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, v view) {
 				return s
 			}
 		}
-		h.logger.Error("translate message", "message_id", id, "err", err)
+		h.logger.ErrorContext(ctx, "translate message", "message_id", id, "lang", loc.Lang(), "err", err)
 		return id
 	}
+}
+
+// render writes v as an HTML page in the language of the request.
+func (h *Handler) render(w http.ResponseWriter, r *http.Request, v view) {
+	loc := h.catalogue.Localizer(h.pageLanguage(r, v.uiLocales, v.userLocale))
+	translate := h.translator(r.Context(), loc)
 
 	l := layout{Lang: loc.Lang(), Product: h.product, Page: v.data,
 		Logo: len(h.brand.Logo) > 0, Accent: h.brand.Accent != ""}
@@ -104,9 +112,11 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, v view) {
 		status = http.StatusOK
 	}
 	var body strings.Builder
-	funcs := template.FuncMap{templates.TranslateFunc: translate}
-	if err := h.pages.Execute(&body, v.page, funcs, l); err != nil {
-		h.logger.Error("render page", "page", v.page, "err", err)
+	// The pages keep their functions per language, so the one they get
+	// must not hold the request.
+	funcs := template.FuncMap{templates.TranslateFunc: h.translator(context.Background(), loc)}
+	if err := h.pages.Execute(&body, v.page, loc.Tag().String(), funcs, l); err != nil {
+		h.logger.ErrorContext(r.Context(), "render page", "page", v.page, "err", err)
 		http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
 		return
 	}

@@ -18,6 +18,7 @@ import (
 	"path"
 	"sort"
 	"strings"
+	"sync"
 	"text/template/parse"
 )
 
@@ -37,7 +38,14 @@ const TranslateFunc = "t"
 // concurrent use.
 type Set struct {
 	pages map[string]*template.Template
+
+	mu sync.Mutex
+	// clones holds one clone per page and variant, with that variant's
+	// functions.
+	clones map[cloneKey]*template.Template
 }
+
+type cloneKey struct{ page, variant string }
 
 // Parse parses every page with the layout. funcs must define every function
 // the pages call, TranslateFunc included; Execute replaces the
@@ -70,26 +78,52 @@ func Parse(funcs template.FuncMap, required []string) (*Set, error) {
 	return s, nil
 }
 
-// Execute renders page with data into w, with funcs replacing the functions
-// given to Parse. The page is rendered into a buffer first, so w receives
-// nothing when rendering fails.
-func (s *Set) Execute(w io.Writer, page string, funcs template.FuncMap, data any) error {
-	t := s.pages[page]
-	if t == nil {
-		return fmt.Errorf("execute template: no page %q", page)
-	}
-	// A clone per request lets the functions carry the request's language.
-	// html/template forbids changing functions of a template once executed.
-	c, err := t.Clone()
+// Execute renders page with data into w, with funcs replacing the
+// functions given to Parse. The page is rendered into a buffer first, so w
+// receives nothing when rendering fails.
+//
+// variant names funcs, such as the language they translate into: the first
+// call for a page and variant clones the page with funcs, and later calls
+// reuse that clone and ignore their funcs. html/template escapes a template
+// at its first execution, so the reuse spares every later request that
+// work. funcs must therefore depend on variant alone, never on the request.
+func (s *Set) Execute(w io.Writer, page, variant string, funcs template.FuncMap, data any) error {
+	t, err := s.clone(page, variant, funcs)
 	if err != nil {
-		return fmt.Errorf("execute template %s: %w", page, err)
+		return err
 	}
 	var buf bytes.Buffer
-	if err := c.Funcs(funcs).ExecuteTemplate(&buf, "layout", data); err != nil {
+	if err := t.ExecuteTemplate(&buf, "layout", data); err != nil {
 		return fmt.Errorf("execute template %s: %w", page, err)
 	}
 	_, err = buf.WriteTo(w)
 	return err
+}
+
+// clone returns the clone of page for variant, making it on first use.
+// html/template forbids changing the functions of a template once
+// executed, hence a clone per variant.
+func (s *Set) clone(page, variant string, funcs template.FuncMap) (*template.Template, error) {
+	key := cloneKey{page, variant}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c := s.clones[key]; c != nil {
+		return c, nil
+	}
+	t := s.pages[page]
+	if t == nil {
+		return nil, fmt.Errorf("execute template: no page %q", page)
+	}
+	c, err := t.Clone()
+	if err != nil {
+		return nil, fmt.Errorf("execute template %s: %w", page, err)
+	}
+	c.Funcs(funcs)
+	if s.clones == nil {
+		s.clones = make(map[cloneKey]*template.Template)
+	}
+	s.clones[key] = c
+	return c, nil
 }
 
 // Pages returns the names of the parsed pages, sorted.

@@ -45,7 +45,7 @@ func TestNoLiteralText(t *testing.T) {
 	for _, page := range set.Pages() {
 		var b strings.Builder
 		data := map[string]any{"Page": map[string]any{}}
-		if err := set.Execute(&b, page, template.FuncMap{"t": func(string, ...any) string { return "" }}, data); err != nil {
+		if err := set.Execute(&b, page, "", template.FuncMap{"t": func(string, ...any) string { return "" }}, data); err != nil {
 			t.Fatalf("%s: %v", page, err)
 		}
 		text := stripTags(b.String())
