@@ -18,6 +18,18 @@ const (
 // Subject and bodies carry links and codes, so they reach the store only
 // sealed (AES-GCM under the master key, bound to ID); the other fields are
 // not secret.
+// OutboxStats summarises the outbox.
+type OutboxStats struct {
+	Pending int // neither sent nor given up
+	Failed  int // given up
+	// PendingAttempts is the number of failed attempts of pending emails.
+	PendingAttempts int
+	// OldestPending is when the oldest pending email was queued; zero when
+	// none is pending.
+	OldestPending time.Time
+}
+
+// OutboundEmail is an email waiting in the outbox or already delivered.
 type OutboundEmail struct {
 	ID            string
 	Kind          string // EmailInvitation, EmailTwoFactor, ...
@@ -65,4 +77,7 @@ type Outbox interface {
 	// OutboxEmails returns every email of the outbox, oldest first, for
 	// operators and tests.
 	OutboxEmails(ctx context.Context) ([]OutboundEmail, error)
+	// OutboxStats counts the outbox without reading its emails, for
+	// metrics.
+	OutboxStats(ctx context.Context) (OutboxStats, error)
 }

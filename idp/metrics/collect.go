@@ -92,30 +92,17 @@ func (c *outboxCollector) Describe(ch chan<- *prometheus.Desc) {
 func (c *outboxCollector) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), scrapeTimeout)
 	defer cancel()
-	emails, err := c.outbox.OutboxEmails(ctx)
+	st, err := c.outbox.OutboxStats(ctx)
 	if err != nil {
 		c.logger.Warn("read outbox for metrics", "err", err)
 		ch <- prometheus.NewInvalidMetric(outboxPending, err)
 		return
 	}
-	var pending, failed, retries float64
-	var oldest time.Time
-	for _, e := range emails {
-		switch {
-		case !e.FailedAt.IsZero():
-			failed++
-		case e.SentAt.IsZero():
-			pending++
-			retries += float64(e.Attempts)
-			if oldest.IsZero() || e.CreatedAt.Before(oldest) {
-				oldest = e.CreatedAt
-			}
-		}
-	}
 	age := 0.0
-	if !oldest.IsZero() {
-		age = time.Since(oldest).Seconds()
+	if !st.OldestPending.IsZero() {
+		age = time.Since(st.OldestPending).Seconds()
 	}
+	pending, failed, retries := float64(st.Pending), float64(st.Failed), float64(st.PendingAttempts)
 	ch <- prometheus.MustNewConstMetric(outboxPending, prometheus.GaugeValue, pending)
 	ch <- prometheus.MustNewConstMetric(outboxFailed, prometheus.GaugeValue, failed)
 	ch <- prometheus.MustNewConstMetric(outboxRetries, prometheus.GaugeValue, retries)

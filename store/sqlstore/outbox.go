@@ -161,6 +161,27 @@ func (s *Store) MarkEmailFailed(ctx context.Context, id, leaseToken, lastError s
 		lastError, nextAt, failedAt, id, leaseToken)
 }
 
+// OutboxStats counts pending and given-up emails in one scan.
+func (s *Store) OutboxStats(ctx context.Context) (store.OutboxStats, error) {
+	var row struct {
+		Pending  int    `db:"pending"`
+		Failed   int    `db:"failed"`
+		Attempts int    `db:"attempts"`
+		Oldest   millis `db:"oldest"`
+	}
+	err := s.get(ctx, s.read, "count outbox", &row, `SELECT
+			COALESCE(SUM(CASE WHEN failed_at IS NULL AND sent_at IS NULL THEN 1 ELSE 0 END), 0) AS pending,
+			COALESCE(SUM(CASE WHEN failed_at IS NOT NULL THEN 1 ELSE 0 END), 0) AS failed,
+			COALESCE(SUM(CASE WHEN failed_at IS NULL AND sent_at IS NULL THEN attempts ELSE 0 END), 0) AS attempts,
+			MIN(CASE WHEN failed_at IS NULL AND sent_at IS NULL THEN created_at END) AS oldest
+		FROM outbox`)
+	if err != nil {
+		return store.OutboxStats{}, err
+	}
+	return store.OutboxStats{Pending: row.Pending, Failed: row.Failed, PendingAttempts: row.Attempts,
+		OldestPending: row.Oldest.Time}, nil
+}
+
 // OutboxEmails returns every email, oldest first.
 func (s *Store) OutboxEmails(ctx context.Context) ([]store.OutboundEmail, error) {
 	var rows []outboxRow

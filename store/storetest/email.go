@@ -15,6 +15,7 @@ var emailTests = []test{
 	{"OutboxFailureBackoff", testOutboxFailureBackoff},
 	{"OutboxLeaseExpires", testOutboxLeaseExpires},
 	{"OutboxConcurrentClaims", testOutboxConcurrentClaims},
+	{"OutboxStats", testOutboxStats},
 	{"OutboxInviteAtomic", testOutboxInviteAtomic},
 	{"EmailChallengeLink", testEmailChallengeLink},
 	{"EmailChallengeCode", testEmailChallengeCode},
@@ -83,6 +84,37 @@ func testOutboxFailureBackoff(t *testing.T, s store.Store) {
 	must(t, err)
 	if len(never) != 0 {
 		t.Errorf("ClaimEmails after giving up = %d emails, want 0", len(never))
+	}
+}
+
+func testOutboxStats(t *testing.T, s store.Store) {
+	empty, err := s.OutboxStats(ctx(t))
+	must(t, err)
+	if empty != (store.OutboxStats{}) {
+		t.Fatalf("OutboxStats of an empty outbox = %+v, want zeros", empty)
+	}
+	sent, retried, givenUp, waiting := newEmail("sent"), newEmail("retried"), newEmail("given-up"), newEmail("waiting")
+	retried.CreatedAt = t0.Add(-time.Hour)
+	waiting.CreatedAt, waiting.NextAttemptAt = t0.Add(time.Minute), t0.Add(time.Hour)
+	must(t, s.QueueEmails(ctx(t), sent, retried, givenUp, waiting))
+	claimed, err := s.ClaimEmails(ctx(t), t0, time.Minute, 10)
+	must(t, err)
+	for _, e := range claimed {
+		switch e.ID {
+		case "sent":
+			must(t, s.MarkEmailSent(ctx(t), e.ID, e.LeaseToken, t0))
+		case "retried":
+			must(t, s.MarkEmailFailed(ctx(t), e.ID, e.LeaseToken, "timeout", t0.Add(time.Minute), t0))
+		case "given-up":
+			must(t, s.MarkEmailFailed(ctx(t), e.ID, e.LeaseToken, "no such mailbox", time.Time{}, t0))
+		}
+	}
+	got, err := s.OutboxStats(ctx(t))
+	must(t, err)
+	want := store.OutboxStats{Pending: 2, Failed: 1, PendingAttempts: 1, OldestPending: t0.Add(-time.Hour)}
+	if got.Pending != want.Pending || got.Failed != want.Failed || got.PendingAttempts != want.PendingAttempts ||
+		!got.OldestPending.Equal(want.OldestPending) {
+		t.Errorf("OutboxStats = %+v, want %+v", got, want)
 	}
 }
 
