@@ -147,7 +147,7 @@ func (h *Handler) languageLinks(r *http.Request, current language.Tag) []languag
 	for _, tag := range i18n.Supported {
 		name, err := h.catalogue.Localizer(tag).Translate(msgLanguageName, nil)
 		if err != nil {
-			h.logger.Error("translate language name", "lang", tag.String(), "err", err)
+			h.logger.ErrorContext(r.Context(), "translate language name", "lang", tag.String(), "err", err)
 		}
 		query := r.URL.Query()
 		query.Set(languageParam, tag.String())

@@ -69,7 +69,7 @@ func (h *Handler) checkPost(w http.ResponseWriter, r *http.Request, browserID st
 	// Fetch metadata marks a cross-site form. Browsers that do not send it
 	// are still stopped by the CSRF token below.
 	if r.Header.Get("Sec-Fetch-Site") == "cross-site" {
-		h.logger.Warn("cross-site form rejected", "path", r.URL.Path, "ip", h.clientAddr(r))
+		h.logger.WarnContext(r.Context(), "cross-site form rejected", "path", r.URL.Path, "ip", h.clientAddr(r))
 		h.fail(w, r, http.StatusForbidden, msgErrorCSRF)
 		return false
 	}
@@ -87,7 +87,7 @@ func (h *Handler) checkPost(w http.ResponseWriter, r *http.Request, browserID st
 
 	token := r.PostForm.Get("csrf_token")
 	if browserID == "" || token == "" || !secret.Equal(token, h.csrfToken(browserID)) {
-		h.logger.Warn("form with a missing or wrong CSRF token rejected", "path", r.URL.Path, "ip", h.clientAddr(r))
+		h.logger.WarnContext(r.Context(), "form with a missing or wrong CSRF token rejected", "path", r.URL.Path, "ip", h.clientAddr(r))
 		h.fail(w, r, http.StatusForbidden, msgErrorCSRF)
 		return false
 	}
