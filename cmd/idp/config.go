@@ -43,6 +43,7 @@ type config struct {
 	KeyRotation     string
 	KeyPublishAhead string
 	PurgeInterval   string
+	DebugListen     string
 	ops             opsSettings
 
 	// IdleLockMinutes locks sessions after that many minutes without
@@ -102,6 +103,7 @@ func (c *config) globalFlags() []globalFlag {
 		{"key-rotation", "IDP_KEY_ROTATION", "how long a signing key signs before the next one takes over, such as 720h; 0 turns automatic rotation off", "720h", &c.KeyRotation},
 		{"key-publish-ahead", "IDP_KEY_PUBLISH_AHEAD", "how long a new signing key is published in /keys before it signs; at least the time relying parties cache the key set", "24h", &c.KeyPublishAhead},
 		{"idle-lock-minutes", "IDP_IDLE_LOCK_MINUTES", "lock a session after this many minutes without activity on the sign-in pages, for shared computers; 0 turns it off", "0", &c.IdleLockMinutes},
+		{"debug-listen", "IDP_DEBUG_LISTEN", "loopback host:port that serves Go runtime profiles under /debug/pprof/; unset: off", "", &c.DebugListen},
 		{"purge-interval", "IDP_PURGE_INTERVAL", "how often expired auth requests, sessions, codes, tokens and sent emails are deleted; 0 turns purging off", "10m", &c.PurgeInterval},
 	}
 }
@@ -132,6 +134,9 @@ func (c *config) validate() error {
 		errs = append(errs, err)
 	}
 	if err := validateListen(c.Listen); err != nil {
+		errs = append(errs, err)
+	}
+	if err := validateDebugListen(c.DebugListen); err != nil {
 		errs = append(errs, err)
 	}
 	if err := validateSMTPURL(c.SMTPURL); err != nil {

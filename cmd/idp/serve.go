@@ -57,6 +57,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		ln = tls.NewListener(ln, tlsCfg)
 	}
 	logStart(logger, a, ln.Addr().String(), tlsCfg != nil)
+	stopDebug, err := startDebug(ctx, logger, cfg.DebugListen)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer stopDebug()
 	stopBackground := a.runBackground(ctx)
 	defer stopBackground()
 	return serveUntilDone(ctx, logger, a.handler, ln)
