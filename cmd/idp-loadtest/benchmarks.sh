@@ -9,15 +9,17 @@
 # OUT_DIR (default: a new temporary folder) receives one JSON report per
 # run and the servers' logs; nothing is written into the repository.
 # Needs Go, and PostgreSQL's initdb and postgres (Debian: postgresql).
-# Set DURATION (default 15s), USERS (accounts per database, default 400)
-# or VUS (default "1 16 256") to change the runs.
+# Set DURATION (default 15s), USERS (accounts per database, default 1000),
+# VUS (default "1 16 256") or MEMORY_VUS (the sign-in run that measures
+# memory, default 1000; 0 skips it) to change the runs.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 out=${1:-$(mktemp -d -t idp-bench-XXXXXX)}
 mkdir -p "$out"
 duration=${DURATION:-15s}
-users=${USERS:-400}
+users=${USERS:-1000}
+memory_vus=${MEMORY_VUS:-1000}
 vus_list=${VUS:-1 16 256}
 bin="$out/bin"
 mkdir -p "$bin"
@@ -67,10 +69,19 @@ runs() {
 			echo "--- $name $mode $vus VUs"
 			"$lt" run "$@" --mode "$mode" --vus "$vus" --duration "$duration" \
 				--server-pid "$pid" --json >"$out/$name-$mode-$vus.json"
-			jq -c '{flows_per_second, errors, error_samples, account_waits, server_cpu_ms_per_flow, server_peak_rss_mib, load_average,
+			jq -c '{flows_per_second, errors, error_samples, account_waits, max_in_flight, server_cpu_ms_per_flow, server_peak_rss_mib, load_average,
 				steps: (.steps | map_values({P50, P90, P99}))}' "$out/$name-$mode-$vus.json"
 		done
 	done
+}
+
+# memory NAME PID runs $memory_vus concurrent sign-ins, one account each,
+# for the peak memory of the server; the accounts' TOTP steps used by the
+# runs before may delay some of them.
+memory() {
+	[[ $memory_vus -gt 0 ]] || return 0
+	echo "--- $1 memory, $memory_vus VUs"
+	vus_list=$memory_vus modes=signin runs "$1-memory" "$2" --accounts "$out/$1/accounts.json" --forwarded-for
 }
 
 echo "--- ceilings"
@@ -81,6 +92,7 @@ serve sqlite "sqlite://$out/sqlite/idp.db" 18101
 "$lt" enrol --database-url "sqlite://$out/sqlite/idp.db" --issuer http://127.0.0.1:18101 \
 	--users "$users" --out "$out/sqlite/accounts.json"
 runs sqlite "$server_pid" --accounts "$out/sqlite/accounts.json" --forwarded-for
+memory sqlite "$server_pid"
 kill "$server_pid"
 
 echo "--- sqlite with ES256 signing keys (refresh only)"
@@ -104,6 +116,7 @@ serve postgres "$pgurl" 18102
 "$lt" enrol --database-url "$pgurl" --issuer http://127.0.0.1:18102 \
 	--users "$users" --out "$out/postgres/accounts.json"
 runs postgres "$server_pid" --accounts "$out/postgres/accounts.json" --forwarded-for
+memory postgres "$server_pid"
 kill "$server_pid"
 
 echo "--- zitadel/oidc example server"
@@ -115,14 +128,14 @@ runs example "$example_pid" --target example --issuer http://127.0.0.1:18103/
 
 # The summary tables of docs/benchmarks.md, from the reports.
 {
-	echo "| server | mode | VUs | flows/s | errors | CPU ms/flow | peak RSS MiB | p50 / p90 / p99 ms per step |"
-	echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
-	for name in sqlite postgres example sqlite-es256; do
+	echo "| server | mode | VUs | flows/s | errors | in progress at most | CPU ms/flow | peak RSS MiB | p50 / p90 / p99 ms per step |"
+	echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+	for name in sqlite postgres example sqlite-es256 sqlite-memory postgres-memory; do
 		for mode in signin refresh; do
-			for vus in $vus_list; do
+			for vus in $vus_list $memory_vus; do
 				[[ -f "$out/$name-$mode-$vus.json" ]] || continue
 				jq -r --arg n "$name" --arg m "$mode" --arg v "$vus" '
-					"| \($n) | \($m) | \($v) | \(.flows_per_second * 10 | round / 10) | \(.errors | add // 0) | \((.server_cpu_ms_per_flow // 0) * 10 | round / 10) | \(.server_peak_rss_mib | round) | " +
+					"| \($n) | \($m) | \($v) | \(.flows_per_second * 10 | round / 10) | \(.errors | add // 0) | \(.max_in_flight) | \((.server_cpu_ms_per_flow // 0) * 10 | round / 10) | \(.server_peak_rss_mib | round) | " +
 					([("authorize", "password", "totp", "exchange", "verify", "refresh") as $k | select(.steps[$k]) |
 						"\($k) \(.steps[$k].P50 * 10 | round / 10)/\(.steps[$k].P90 * 10 | round / 10)/\(.steps[$k].P99 * 10 | round / 10)"] | join(", ")) + " |"
 				' "$out/$name-$mode-$vus.json"

@@ -15,7 +15,7 @@ import (
 
 // drainTimeout bounds how long flows that started before the end of a run
 // may take to finish.
-const drainTimeout = 30 * time.Second
+const drainTimeout = 60 * time.Second
 
 // loadSettings are the flags of the run command.
 type loadSettings struct {
@@ -156,6 +156,7 @@ func signInLoop(ctx context.Context, t *target, p *pool, rec *recorder, deadline
 		if err != nil {
 			return
 		}
+		rec.begin()
 		tm, _, err := t.signIn(ctx, p, i)
 		p.release(i)
 		rec.flow(tm, err)
@@ -198,6 +199,7 @@ func signInEach(ctx context.Context, t *target, p *pool, vus int) ([]string, err
 func refreshLoop(ctx context.Context, t *target, rt string, rec *recorder, deadline time.Time) {
 	for time.Now().Before(deadline) {
 		tm := timings{}
+		rec.begin()
 		err := timed(tm, stepRefresh, func() (err error) {
 			next, err := t.refresh(ctx, rt)
 			if err == nil {

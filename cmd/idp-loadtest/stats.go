@@ -15,6 +15,17 @@ type recorder struct {
 	errors  map[string]int
 	samples map[string]string // one error message per step, for the report
 	flows   int
+	// inFlight counts the sign-ins started and not yet finished;
+	// maxInFlight is its highest value.
+	inFlight, maxInFlight int
+}
+
+// begin records that a flow started.
+func (r *recorder) begin() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.inFlight++
+	r.maxInFlight = max(r.maxInFlight, r.inFlight)
 }
 
 func newRecorder() *recorder {
@@ -26,6 +37,7 @@ func newRecorder() *recorder {
 func (r *recorder) flow(tm timings, err error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.inFlight = max(0, r.inFlight-1)
 	if err != nil {
 		step := "other"
 		if se, ok := err.(*stepError); ok {
@@ -51,15 +63,17 @@ type stepStats struct {
 
 // report is the result of one run.
 type report struct {
-	Target        string               `json:"target"`
-	Mode          string               `json:"mode"`
-	VUs           int                  `json:"vus"`
-	Seconds       float64              `json:"seconds"`
-	Flows         int                  `json:"flows"`
-	FlowsPerSec   float64              `json:"flows_per_second"`
-	Errors        map[string]int       `json:"errors"`
-	ErrorSamples  map[string]string    `json:"error_samples,omitempty"`
-	AccountWaits  int                  `json:"account_waits"`
+	Target       string            `json:"target"`
+	Mode         string            `json:"mode"`
+	VUs          int               `json:"vus"`
+	Seconds      float64           `json:"seconds"`
+	Flows        int               `json:"flows"`
+	FlowsPerSec  float64           `json:"flows_per_second"`
+	Errors       map[string]int    `json:"errors"`
+	ErrorSamples map[string]string `json:"error_samples,omitempty"`
+	AccountWaits int               `json:"account_waits"`
+	// MaxInFlight is the most sign-ins in progress at one time.
+	MaxInFlight   int                  `json:"max_in_flight"`
 	Steps         map[string]stepStats `json:"steps"`
 	ServerCPUSec  float64              `json:"server_cpu_seconds,omitempty"`
 	CPUPerFlowMS  float64              `json:"server_cpu_ms_per_flow,omitempty"`
@@ -76,6 +90,7 @@ func (r *recorder) report(elapsed time.Duration) report {
 		Seconds:      elapsed.Seconds(),
 		Flows:        r.flows,
 		FlowsPerSec:  float64(r.flows) / elapsed.Seconds(),
+		MaxInFlight:  r.maxInFlight,
 		Errors:       r.errors,
 		ErrorSamples: r.samples,
 		Steps:        map[string]stepStats{},
@@ -103,7 +118,8 @@ var stepOrder = []string{stepAuthorize, stepPassword, stepTOTP, stepExchange, st
 
 func (rep report) print(w io.Writer) {
 	fmt.Fprintf(w, "target %s, mode %s, %d virtual users, %.1f s\n", rep.Target, rep.Mode, rep.VUs, rep.Seconds)
-	fmt.Fprintf(w, "flows %d (%.1f/s), errors %v, waits for a usable account %d\n", rep.Flows, rep.FlowsPerSec, rep.Errors, rep.AccountWaits)
+	fmt.Fprintf(w, "flows %d (%.1f/s), errors %v, waits for a usable account %d, at most %d in progress\n",
+		rep.Flows, rep.FlowsPerSec, rep.Errors, rep.AccountWaits, rep.MaxInFlight)
 	for step, msg := range rep.ErrorSamples {
 		fmt.Fprintf(w, "  first %s error: %s\n", step, msg)
 	}
