@@ -16,7 +16,7 @@ func TestDebugListenLoopbackOnly(t *testing.T) {
 			t.Errorf("validateDebugListen(%q) = %v, want nil", addr, err)
 		}
 	}
-	for _, addr := range []string{":6060", "0.0.0.0:6060", "[::]:6060", "10.0.0.5:6060", "example.com:6060", "6060"} {
+	for _, addr := range []string{":6060", "0.0.0.0:6060", "[::]:6060", "10.0.0.5:6060", "example.com:6060", "6060", "127.0.0.1:70000", "127.0.0.1:-1", "127.0.0.1:http"} {
 		if err := validateDebugListen(addr); err == nil {
 			t.Errorf("validateDebugListen(%q) = nil, want an error", addr)
 		}

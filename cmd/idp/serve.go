@@ -56,13 +56,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if tlsCfg != nil {
 		ln = tls.NewListener(ln, tlsCfg)
 	}
-	logStart(logger, a, ln.Addr().String(), tlsCfg != nil)
 	stopDebug, err := startDebug(ctx, logger, cfg.DebugListen)
 	if err != nil {
 		ln.Close()
 		return err
 	}
 	defer stopDebug()
+	logStart(logger, a, ln.Addr().String(), tlsCfg != nil)
 	stopBackground := a.runBackground(ctx)
 	defer stopBackground()
 	return serveUntilDone(ctx, logger, a.handler, ln)
