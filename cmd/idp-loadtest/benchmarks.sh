@@ -20,6 +20,9 @@ mkdir -p "$out"
 duration=${DURATION:-15s}
 users=${USERS:-1000}
 memory_vus=${MEMORY_VUS:-1000}
+if (( memory_vus > users )); then
+	echo "MEMORY_VUS ($memory_vus) is above USERS ($users): at most $users sign-ins can be in progress" >&2
+fi
 vus_list=${VUS:-1 16 256}
 bin="$out/bin"
 mkdir -p "$bin"

@@ -44,6 +44,9 @@ func runCeilings(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	if *each <= 0 {
+		return fmt.Errorf("--duration %v: must be positive, such as 5s", *each)
+	}
 
 	c := ceilings{CPUs: runtime.GOMAXPROCS(0), Argon2idMemoryKB: password.DefaultParams.Memory}
 	hasher := password.NewHasher(password.DefaultParams, c.CPUs)

@@ -34,8 +34,13 @@ func runEnrol(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *databaseURL == "" || *users < 1 || *concurrency < 1 {
-		return errors.New("enrol: --database-url is required, and --users and --concurrency must be at least 1")
+	switch {
+	case *databaseURL == "":
+		return errors.New("enrol: --database-url is missing: give the database of the running provider, as given to idp serve")
+	case *users < 1:
+		return fmt.Errorf("enrol: --users %d: must be at least 1", *users)
+	case *concurrency < 1:
+		return fmt.Errorf("enrol: --concurrency %d: must be at least 1", *concurrency)
 	}
 
 	f, links, err := invite(ctx, *databaseURL, *issuer, *users)

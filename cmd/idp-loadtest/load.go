@@ -55,6 +55,13 @@ func parseLoadFlags(args []string, stderr io.Writer) (*loadSettings, error) {
 		return nil, fmt.Errorf("--mode %q: want signin or refresh", s.mode)
 	case s.vus < 1 || s.duration <= 0:
 		return nil, errors.New("--vus and --duration must be positive")
+	case s.serverPID < 0:
+		return nil, fmt.Errorf("--server-pid %d: want the process ID of the running server", s.serverPID)
+	}
+	if s.serverPID > 0 {
+		if _, err := processCPU(s.serverPID); err != nil {
+			return nil, fmt.Errorf("--server-pid %d: cannot read the process's CPU time (is the server running on this Linux machine?): %w", s.serverPID, err)
+		}
 	}
 	return s, nil
 }

@@ -118,8 +118,12 @@ var stepOrder = []string{stepAuthorize, stepPassword, stepTOTP, stepExchange, st
 
 func (rep report) print(w io.Writer) {
 	fmt.Fprintf(w, "target %s, mode %s, %d virtual users, %.1f s\n", rep.Target, rep.Mode, rep.VUs, rep.Seconds)
-	fmt.Fprintf(w, "flows %d (%.1f/s), errors %v, waits for a usable account %d, at most %d in progress\n",
-		rep.Flows, rep.FlowsPerSec, rep.Errors, rep.AccountWaits, rep.MaxInFlight)
+	errs := "none"
+	if len(rep.Errors) > 0 {
+		errs = fmt.Sprint(rep.Errors)
+	}
+	fmt.Fprintf(w, "flows %d (%.1f/s), errors %s, waits for a usable account %d, at most %d in progress\n",
+		rep.Flows, rep.FlowsPerSec, errs, rep.AccountWaits, rep.MaxInFlight)
 	for step, msg := range rep.ErrorSamples {
 		fmt.Fprintf(w, "  first %s error: %s\n", step, msg)
 	}
