@@ -98,8 +98,13 @@ func (s *Service) CreateProperty(ctx context.Context, a Actor, p store.Property)
 	return nil
 }
 
-// AddMember makes the user a member of the property.
+// AddMember makes the user a member of the property. The actor must be
+// able to act on the user and hold manage_users for the property, or the
+// result is ErrNotFound. An existing membership is left as it is.
 func (s *Service) AddMember(ctx context.Context, a Actor, userID, propertyID string) error {
+	if _, _, err := s.actOn(ctx, a, userID, store.PermManageUsers); err != nil {
+		return err
+	}
 	if !a.coversProperty(store.PermManageUsers, propertyID) {
 		return ErrNotFound
 	}

@@ -11,6 +11,9 @@ import (
 // property when propertyID is empty. It applies the same checks as Grant.
 // The user keeps their memberships. A missing grant is ErrNotFound.
 func (s *Service) RevokeGrant(ctx context.Context, a Actor, userID string, p store.Permission, propertyID string) error {
+	if _, _, err := s.actOn(ctx, a, userID, store.PermManageUsers); err != nil {
+		return err
+	}
 	if !validPermission(p) {
 		return invalid("AdminErrorPermission", "unknown permission %q", p)
 	}
@@ -33,6 +36,9 @@ func (s *Service) RevokeGrant(ctx context.Context, a Actor, userID string, p sto
 // same checks as AddMember and leaves the user's grants in place, so
 // revoke those with RevokeGrant. A missing membership is ErrNotFound.
 func (s *Service) RemoveMember(ctx context.Context, a Actor, userID, propertyID string) error {
+	if _, _, err := s.actOn(ctx, a, userID, store.PermManageUsers); err != nil {
+		return err
+	}
 	if !a.coversProperty(store.PermManageUsers, propertyID) {
 		return ErrNotFound
 	}

@@ -346,8 +346,14 @@ func validLocale(l string) bool {
 }
 
 // Grant gives the user a permission for a property or every property,
-// and makes them a member of that property.
+// and makes them a member of that property. The actor must be able to
+// act on the user with manage_users and must itself hold p for the
+// property, or the result is ErrNotFound. Granting a grant the user
+// already has changes nothing but is still audited.
 func (s *Service) Grant(ctx context.Context, a Actor, userID string, p store.Permission, propertyID string) error {
+	if _, _, err := s.actOn(ctx, a, userID, store.PermManageUsers); err != nil {
+		return err
+	}
 	if !validPermission(p) {
 		return invalid("AdminErrorPermission", "unknown permission %q", p)
 	}
