@@ -67,6 +67,7 @@ func (api *API) Register(r *mux.Router) {
 	route(http.MethodPost, "/users/{id}/reset-2fa", store.PermReset2FA, api.reset2FA)
 	route(http.MethodPut, "/users/{id}/exemption", store.PermReset2FA, api.exempt)
 	route(http.MethodDelete, "/users/{id}/exemption", store.PermReset2FA, api.unexempt)
+	api.registerGrants(route)
 	route(http.MethodGet, "/exemptions", store.PermReset2FA, api.listExemptions)
 	route(http.MethodGet, "/clients", store.PermManageClients, api.listClients)
 	route(http.MethodPost, "/clients", store.PermManageClients, api.createClient)
@@ -289,7 +290,7 @@ func (api *API) getUser(w http.ResponseWriter, r *http.Request, a Actor) {
 		api.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, NewUserJSON(d.AdminUser))
+	writeJSON(w, http.StatusOK, newUserDetailJSON(d))
 }
 
 func (api *API) inviteUser(w http.ResponseWriter, r *http.Request, a Actor) {
