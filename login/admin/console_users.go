@@ -129,6 +129,7 @@ type userPage struct {
 	Locales                         []string
 	Today                           string // the earliest end date of an exemption
 	Done                            bool   // an action just succeeded
+	Access                          accessSection
 }
 
 // user handles GET /admin/users/{id}.
@@ -155,6 +156,10 @@ func (c *Console) showUser(w http.ResponseWriter, r *http.Request, q *request, i
 		if by, err := c.st.UserByID(r.Context(), e.AddedBy); err == nil {
 			page.ExemptBy = by.Email
 		}
+	}
+	if page.Access, err = c.userAccess(r.Context(), q.actor, d); err != nil {
+		c.pages.ServerError(w, r, "list properties", err)
+		return
 	}
 	for _, s := range d.Sessions {
 		page.Sessions = append(page.Sessions, sessionRow{Created: q.formatTime(s.CreatedAt), LastUsed: q.formatTime(s.UpdatedAt),
@@ -204,6 +209,8 @@ func (c *Console) userAction(w http.ResponseWriter, r *http.Request, q *request)
 			c.render(w, r, q, login.View{Page: "admin_invite", Data: invitePage{Link: link, Locales: Locales}})
 			return
 		}
+	case "grant", "revoke-grant", "add-member", "remove-member":
+		err = c.accessAction(r, q, id, vars["action"])
 	default:
 		c.notFound(w, r)
 		return
@@ -216,7 +223,7 @@ func (c *Console) userAction(w http.ResponseWriter, r *http.Request, q *request)
 		c.fail(w, r, q, err, login.View{})
 		return
 	}
-	http.Redirect(w, r, pathUsers+"/"+id+"?done=1", http.StatusSeeOther)
+	http.Redirect(w, r, c.userPageAfter(r, q, id, vars["action"]), http.StatusSeeOther)
 }
 
 type exemptionsPage struct {
