@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hotelsoft/idp/login/admin"
 	"github.com/hotelsoft/idp/store"
 )
 
@@ -388,6 +389,37 @@ func TestAdminOpenAPIGrants(t *testing.T) {
 			if doc.Paths[path][method] == nil {
 				t.Errorf("the API description lacks %s %s", method, path)
 			}
+		}
+	}
+}
+
+// TestAdminGrantNeedsMembership gives a clerk manage_users for hotel-a and
+// then removes the clerk from hotel-a. The grant stays, but it reaches no
+// users of hotel-a any more: the clerk's console is closed, so no admin
+// the hotel cannot see is left behind.
+func TestAdminGrantNeedsMembership(t *testing.T) {
+	s := startServer(t, sqliteURL(t))
+	s.hotels(t)
+	rp := s.relyingParty(t)
+	clerk := enrolStaff(t, s, rp, "clerk@a.example", "hotel-a")
+	colleague := enrolStaff(t, s, rp, "colleague@a.example", "hotel-a")
+	s.grant(t, clerk.email, store.PermManageUsers, "hotel-a")
+	colleaguePath := "/admin/users/" + s.user(t, colleague.email).ID
+
+	if p := adminPage(t, s, clerk.b, colleaguePath); p.Status != http.StatusOK {
+		t.Fatalf("the clerk's console before the removal: %d, want 200", p.Status)
+	}
+
+	svc := s.app.adminService()
+	if err := svc.RemoveMember(context.Background(), admin.OperatorActor(), s.user(t, clerk.email).ID, "hotel-a"); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.grantsOf(t, clerk.email); !slices.Equal(got, []string{"manage_users@hotel-a"}) {
+		t.Fatalf("grants after the removal = %v, want the grant kept", got)
+	}
+	for _, path := range []string{"/admin/users", colleaguePath} {
+		if p := adminPage(t, s, clerk.b, path); p.Status != http.StatusNotFound {
+			t.Errorf("GET %s by the removed clerk: %d, want 404", path, p.Status)
 		}
 	}
 }

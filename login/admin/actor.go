@@ -22,6 +22,21 @@ func UserActor(userID, ip string, grants []store.Grant) Actor {
 	return Actor{UserID: userID, IP: ip, grants: grants}
 }
 
+// memberGrants returns the grants that count for an admin who is a member
+// of props: a grant for one property reaches its users only while the
+// admin is a member there, so that removing an admin from a property also
+// takes away their power over its users, and no hidden admin stays behind.
+// Grants for every property always count.
+func memberGrants(grants []store.Grant, props []string) []store.Grant {
+	var out []store.Grant
+	for _, g := range grants {
+		if g.PropertyID == store.AllProperties || slices.Contains(props, g.PropertyID) {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
 // ClientActor returns the actor of an API client with its grants.
 func ClientActor(clientID, ip string, grants []store.ClientGrant) Actor {
 	gs := make([]store.Grant, 0, len(grants))

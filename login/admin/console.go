@@ -146,6 +146,12 @@ func (c *Console) signedIn(fn handler, post bool) http.HandlerFunc {
 			c.pages.ServerError(w, r, "load grants", err)
 			return
 		}
+		props, err := c.st.UserProperties(ctx, u.ID)
+		if err != nil {
+			c.pages.ServerError(w, r, "load properties", err)
+			return
+		}
+		grants = memberGrants(grants, props)
 		if len(grants) == 0 {
 			c.notFound(w, r)
 			return

@@ -33,8 +33,10 @@ func (s *Service) RevokeGrant(ctx context.Context, a Actor, userID string, p sto
 }
 
 // RemoveMember ends the user's membership of the property. It applies the
-// same checks as AddMember and leaves the user's grants in place, so
-// revoke those with RevokeGrant. A missing membership is ErrNotFound.
+// same checks as AddMember and leaves the user's grants in place (revoke
+// those with RevokeGrant). A grant for the property no longer counts for
+// the user's own console once the membership ends. A missing membership
+// is ErrNotFound.
 func (s *Service) RemoveMember(ctx context.Context, a Actor, userID, propertyID string) error {
 	if _, _, err := s.actOn(ctx, a, userID, store.PermManageUsers); err != nil {
 		return err
