@@ -154,7 +154,7 @@ func runPropertyAddUser(ctx context.Context, args []string, stdout, stderr io.Wr
 			return nil
 		}
 	}
-	return userAction(ctx, "add-property", args, stdout, stderr, extra, func(svc *admin.Service, id string) error {
+	return userAction(ctx, "property add-user", args, stdout, stderr, extra, func(svc *admin.Service, id string) error {
 		return svc.AddMember(ctx, admin.OperatorActor(), id, *property)
 	}, "added to the property")
 }
@@ -170,7 +170,7 @@ func runPropertyRemoveUser(ctx context.Context, args []string, stdout, stderr io
 			return nil
 		}
 	}
-	return userAction(ctx, "remove-property", args, stdout, stderr, extra, func(svc *admin.Service, id string) error {
+	return userAction(ctx, "property remove-user", args, stdout, stderr, extra, func(svc *admin.Service, id string) error {
 		return svc.RemoveMember(ctx, admin.OperatorActor(), id, *property)
 	}, "removed from the property")
 }

@@ -118,12 +118,13 @@ type flagAdder interface {
 	String(name, value, usage string) *string
 }
 
-// userAction runs a subcommand that takes --email and acts on that user.
+// userAction runs the subcommand name, such as "user grant", which takes
+// --email and acts on that user.
 func userAction(ctx context.Context, name string, args []string, stdout, stderr io.Writer,
 	extra func(fs flagAdder) func() error,
 	act func(svc *admin.Service, userID string) error, done string) error {
 	cfg := &config{}
-	fs := newFlagSet("user "+name, cfg, stderr)
+	fs := newFlagSet(name, cfg, stderr)
 	email := fs.String("email", "", "email address of the user (required)")
 	check := func() error { return nil }
 	if extra != nil {
@@ -145,7 +146,7 @@ func userAction(ctx context.Context, name string, args []string, stdout, stderr 
 		return err
 	}
 	if err := act(svc, id); err != nil {
-		return cliError("user "+name, err)
+		return cliError(name, err)
 	}
 	if cfg.JSON {
 		return writeJSON(stdout, map[string]string{"user_id": id})
@@ -155,7 +156,7 @@ func userAction(ctx context.Context, name string, args []string, stdout, stderr 
 }
 
 func runUserReset2FA(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	return userAction(ctx, "reset-2fa", args, stdout, stderr, nil, func(svc *admin.Service, id string) error {
+	return userAction(ctx, "user reset-2fa", args, stdout, stderr, nil, func(svc *admin.Service, id string) error {
 		return svc.Reset2FA(ctx, admin.OperatorActor(), id)
 	}, "2FA reset; every session ended; the user sets up a method at the next sign-in")
 }
@@ -178,7 +179,7 @@ func runUserExempt(ctx context.Context, args []string, stdout, stderr io.Writer)
 			return nil
 		}
 	}
-	return userAction(ctx, "exempt", args, stdout, stderr, extra, func(svc *admin.Service, id string) error {
+	return userAction(ctx, "user exempt", args, stdout, stderr, extra, func(svc *admin.Service, id string) error {
 		return svc.Exempt(ctx, admin.OperatorActor(), id, *reason, untilTime)
 	}, "on the 2FA exception list")
 }
@@ -200,7 +201,7 @@ func parseUntil(v string) (time.Time, error) {
 }
 
 func runUserUnexempt(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	return userAction(ctx, "unexempt", args, stdout, stderr, nil, func(svc *admin.Service, id string) error {
+	return userAction(ctx, "user unexempt", args, stdout, stderr, nil, func(svc *admin.Service, id string) error {
 		return svc.Unexempt(ctx, admin.OperatorActor(), id)
 	}, "removed from the 2FA exception list; every session ended")
 }
@@ -217,7 +218,7 @@ func runUserGrant(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			return nil
 		}
 	}
-	return userAction(ctx, "grant", args, stdout, stderr, extra, func(svc *admin.Service, id string) error {
+	return userAction(ctx, "user grant", args, stdout, stderr, extra, func(svc *admin.Service, id string) error {
 		return svc.Grant(ctx, admin.OperatorActor(), id, store.Permission(*perm), *property)
 	}, "permission granted")
 }
@@ -234,7 +235,7 @@ func runUserRevoke(ctx context.Context, args []string, stdout, stderr io.Writer)
 			return nil
 		}
 	}
-	return userAction(ctx, "revoke", args, stdout, stderr, extra, func(svc *admin.Service, id string) error {
+	return userAction(ctx, "user revoke", args, stdout, stderr, extra, func(svc *admin.Service, id string) error {
 		return svc.RevokeGrant(ctx, admin.OperatorActor(), id, store.Permission(*perm), *property)
 	}, "permission revoked")
 }
