@@ -423,3 +423,63 @@ func TestAdminGrantNeedsMembership(t *testing.T) {
 		}
 	}
 }
+
+// TestAdminViewHidesOtherProperties shows a user who works in two hotels
+// to hotel-a's API client: the user's hotel-b membership and grant stay
+// hidden in the user list and on the user, and a client that sees every
+// property sees both.
+func TestAdminViewHidesOtherProperties(t *testing.T) {
+	s := startServer(t, sqliteURL(t))
+	s.hotels(t)
+	rp := s.relyingParty(t)
+	shared := enrolStaff(t, s, rp, "shared@a.example", "hotel-a")
+	sharedID := s.user(t, shared.email).ID
+	// Grant makes the user a member of hotel-b too.
+	if err := s.app.adminService().Grant(context.Background(), admin.OperatorActor(), sharedID, store.PermManageUsers, "hotel-b"); err != nil {
+		t.Fatal(err)
+	}
+	hotelID, hotelSecret := apiClient(t, s, store.ClientGrant{Permission: store.PermManageUsers, PropertyID: "hotel-a"})
+	hotel := bearer(t, s, hotelID, hotelSecret, "")
+	groupID, groupSecret := apiClient(t, s, store.ClientGrant{Permission: store.PermManageUsers, PropertyID: store.AllProperties})
+	group := bearer(t, s, groupID, groupSecret, "")
+
+	var detail struct {
+		Properties []string `json:"properties"`
+		Grants     []struct {
+			Permission string `json:"permission"`
+			PropertyID string `json:"property_id"`
+		} `json:"grants"`
+	}
+	if resp := apiCall(t, s, hotel, http.MethodGet, "/users/"+sharedID, nil, &detail); resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET the shared user as hotel-a: %d", resp.StatusCode)
+	}
+	if !slices.Equal(detail.Properties, []string{"hotel-a"}) || len(detail.Grants) != 0 {
+		t.Errorf("hotel-a sees properties %v and grants %v, want only hotel-a and no grant", detail.Properties, detail.Grants)
+	}
+
+	var page struct {
+		Users []struct {
+			UserID     string   `json:"user_id"`
+			Properties []string `json:"properties"`
+		} `json:"users"`
+	}
+	if resp := apiCall(t, s, hotel, http.MethodGet, "/users?search=shared", nil, &page); resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /users as hotel-a: %d", resp.StatusCode)
+	}
+	if len(page.Users) != 1 || !slices.Equal(page.Users[0].Properties, []string{"hotel-a"}) {
+		t.Errorf("hotel-a's user list = %+v, want the shared user with hotel-a only", page.Users)
+	}
+
+	// Acting on the user still needs every grant they hold.
+	if got := rawAPICall(t, s, hotel, http.MethodPut, "/users/"+sharedID+"/grants", "application/json", `{"permission":"manage_users","property_id":"hotel-a"}`); got != http.StatusNotFound {
+		t.Errorf("hotel-a granting to the shared user: %d, want 404", got)
+	}
+
+	detail.Properties, detail.Grants = nil, nil
+	if resp := apiCall(t, s, group, http.MethodGet, "/users/"+sharedID, nil, &detail); resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET the shared user as the group: %d", resp.StatusCode)
+	}
+	if !slices.Equal(detail.Properties, []string{"hotel-a", "hotel-b"}) || len(detail.Grants) != 1 {
+		t.Errorf("the group sees properties %v and grants %v, want both hotels and the hotel-b grant", detail.Properties, detail.Grants)
+	}
+}

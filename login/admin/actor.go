@@ -123,6 +123,40 @@ func (a Actor) visibleProperties() []string {
 	return seen
 }
 
+// seenProperties returns the part of props whose users the actor sees, so
+// that a hotel's admin does not learn where else a shared user works.
+func (a Actor) seenProperties(props []string) []string {
+	visible := a.visibleProperties()
+	if visible == nil {
+		return props
+	}
+	out := []string{}
+	for _, p := range props {
+		if slices.Contains(visible, p) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// seenGrants splits grants into those the actor may see (grants for every
+// property and for the properties it sees) and reports whether it left
+// any out.
+func (a Actor) seenGrants(grants []store.Grant) (seen []store.Grant, hidden bool) {
+	visible := a.visibleProperties()
+	if visible == nil {
+		return grants, false
+	}
+	for _, g := range grants {
+		if g.PropertyID == store.AllProperties || slices.Contains(visible, g.PropertyID) {
+			seen = append(seen, g)
+		} else {
+			hidden = true
+		}
+	}
+	return seen, hidden
+}
+
 // actorID is the ActorID of the actor's audit events.
 func (a Actor) actorID() string { return a.UserID }
 

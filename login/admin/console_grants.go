@@ -45,7 +45,7 @@ type memberRow struct {
 // It offers only the choices the service accepts from the actor, so that
 // the page shows no button the admin cannot use.
 func (c *Console) userAccess(ctx context.Context, a Actor, d UserDetail) (accessSection, error) {
-	s := accessSection{CanChange: a.covers(store.PermManageUsers, d.Properties) && a.contains(d.Grants)}
+	s := accessSection{CanChange: a.covers(store.PermManageUsers, d.Properties) && !d.OtherGrants && a.contains(d.Grants)}
 	for _, g := range d.Grants {
 		s.Grants = append(s.Grants, grantRow{Permission: string(g.Permission), Property: g.PropertyID,
 			Every: g.PropertyID == store.AllProperties, CanRevoke: s.CanChange && a.coversProperty(g.Permission, g.PropertyID)})

@@ -70,14 +70,25 @@ func (s *Service) ListUsers(ctx context.Context, a Actor, q store.UserQuery) ([]
 	}
 	q.Properties = a.visibleProperties()
 	q.Now = s.now()
-	return s.st.SearchUsers(ctx, q)
+	users, err := s.st.SearchUsers(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	for i := range users {
+		users[i].Properties = a.seenProperties(users[i].Properties)
+	}
+	return users, nil
 }
 
 // UserDetail is a user with their sessions and grants, for the user page.
+// Properties and Grants hold only what the actor sees.
 type UserDetail struct {
 	store.AdminUser
 	Sessions []store.Session
 	Grants   []store.Grant
+	// OtherGrants is true when the user holds grants for properties the
+	// actor does not see; the actor then cannot change the user's grants.
+	OtherGrants bool
 }
 
 // User returns the user with id when the actor can access them.
@@ -100,9 +111,12 @@ func (s *Service) User(ctx context.Context, a Actor, id string) (UserDetail, err
 	if d.Sessions, err = s.st.UserSessions(ctx, id, s.now()); err != nil {
 		return UserDetail{}, err
 	}
-	if d.Grants, err = s.st.Grants(ctx, id); err != nil {
+	grants, err := s.st.Grants(ctx, id)
+	if err != nil {
 		return UserDetail{}, err
 	}
+	d.Grants, d.OtherGrants = a.seenGrants(grants)
+	d.Properties = a.seenProperties(d.Properties)
 	return d, nil
 }
 
