@@ -85,6 +85,9 @@ func TestAdminAPIGrants(t *testing.T) {
 	if p := adminPage(t, s, anna.b, "/admin/users"); p.Status != http.StatusOK {
 		t.Errorf("console after the grant: %d, want 200", p.Status)
 	}
+	if events, err := s.app.store.AuditEvents(context.Background(), store.AuditFilter{UserID: annaID, Event: "admin.grant_added"}); err != nil || len(events) != 1 {
+		t.Errorf("grant_added events after granting twice: %d (%v), want 1", len(events), err)
+	}
 	e := s.wantAudit(t, anna.email, "admin.grant_added")
 	if e.ClientID != hotelID || e.Detail["via"] != "api" || e.Detail["permission"] != "manage_users" || e.Detail["property"] != "hotel-a" {
 		t.Errorf("grant audit event %+v", e)
@@ -481,5 +484,38 @@ func TestAdminViewHidesOtherProperties(t *testing.T) {
 	}
 	if !slices.Equal(detail.Properties, []string{"hotel-a", "hotel-b"}) || len(detail.Grants) != 1 {
 		t.Errorf("the group sees properties %v and grants %v, want both hotels and the hotel-b grant", detail.Properties, detail.Grants)
+	}
+}
+
+// TestAdminGrantAuditsMembership grants a permission for a property the
+// user is not yet a member of: both the new membership and the grant are
+// audited, once each.
+func TestAdminGrantAuditsMembership(t *testing.T) {
+	s := startServer(t, sqliteURL(t))
+	s.hotels(t)
+	rp := s.relyingParty(t)
+	anna := enrolStaff(t, s, rp, "anna@a.example", "hotel-a")
+	annaID := s.user(t, anna.email).ID
+	groupID, groupSecret := apiClient(t, s,
+		store.ClientGrant{Permission: store.PermManageUsers, PropertyID: store.AllProperties},
+		store.ClientGrant{Permission: store.PermReset2FA, PropertyID: store.AllProperties})
+	group := bearer(t, s, groupID, groupSecret, "")
+
+	grant := map[string]string{"permission": "reset_2fa", "property_id": "hotel-b"}
+	if resp := apiCall(t, s, group, http.MethodPut, "/users/"+annaID+"/grants", grant, nil); resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("grant: %d, want 204", resp.StatusCode)
+	}
+	if got := s.propertiesOf(t, anna.email); !slices.Equal(got, []string{"hotel-a", "hotel-b"}) {
+		t.Errorf("properties after the grant = %v, want hotel-a and hotel-b", got)
+	}
+	for _, event := range []string{"admin.member_added", "admin.grant_added"} {
+		events, err := s.app.store.AuditEvents(context.Background(), store.AuditFilter{UserID: annaID, Event: event})
+		if err != nil || len(events) != 1 {
+			t.Errorf("%s events: %d (%v), want 1", event, len(events), err)
+			continue
+		}
+		if events[0].Detail["property"] != "hotel-b" || events[0].ClientID != groupID {
+			t.Errorf("%s event %+v, want property hotel-b by the group client", event, events[0])
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -362,10 +363,12 @@ func validLocale(l string) bool {
 // Grant gives the user a permission for a property or every property,
 // and makes them a member of that property. The actor must be able to
 // act on the user with manage_users and must itself hold p for the
-// property, or the result is ErrNotFound. Granting a grant the user
-// already has changes nothing but is still audited.
+// property, or the result is ErrNotFound. A grant the user already has
+// changes nothing and writes no audit event; a new membership writes its
+// own.
 func (s *Service) Grant(ctx context.Context, a Actor, userID string, p store.Permission, propertyID string) error {
-	if _, _, err := s.actOn(ctx, a, userID, store.PermManageUsers); err != nil {
+	_, props, err := s.actOn(ctx, a, userID, store.PermManageUsers)
+	if err != nil {
 		return err
 	}
 	if !validPermission(p) {
@@ -377,13 +380,21 @@ func (s *Service) Grant(ctx context.Context, a Actor, userID string, p store.Per
 	if !a.coversProperty(p, propertyID) {
 		return ErrNotFound
 	}
-	if propertyID != store.AllProperties {
+	if propertyID != store.AllProperties && !slices.Contains(props, propertyID) {
 		if err := s.checkProperty(ctx, propertyID); err != nil {
 			return err
 		}
 		if err := s.st.AddUserProperty(ctx, userID, propertyID); err != nil {
 			return err
 		}
+		s.audit(ctx, a, EventMemberAdded, userID, "", map[string]string{"property": propertyID})
+	}
+	held, err := s.st.Grants(ctx, userID)
+	if err != nil {
+		return err
+	}
+	if slices.ContainsFunc(held, func(g store.Grant) bool { return g.Permission == p && g.PropertyID == propertyID }) {
+		return nil
 	}
 	if err := s.st.AddGrant(ctx, store.Grant{UserID: userID, Permission: p, PropertyID: propertyID}); errors.Is(err, store.ErrNotFound) {
 		return ErrNotFound
