@@ -212,9 +212,14 @@ func runClientGrant(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err := svc.SetClientGrants(ctx, admin.OperatorActor(), *id, list); err != nil {
 		return cliError("client grant", err)
 	}
-	if !cfg.JSON {
-		fmt.Fprintf(stdout, "client %s has %d admin API grants\n", *id, len(list))
+	if cfg.JSON {
+		out := []map[string]string{}
+		for _, g := range list {
+			out = append(out, map[string]string{"permission": string(g.Permission), "property_id": g.PropertyID})
+		}
+		return writeJSON(stdout, map[string]any{"client_id": *id, "grants": out})
 	}
+	fmt.Fprintf(stdout, "client %s has %d admin API grants\n", *id, len(list))
 	return nil
 }
 

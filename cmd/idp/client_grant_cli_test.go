@@ -16,8 +16,19 @@ func TestClientGrantCLI(t *testing.T) {
 		t.Fatalf("client create: %d %s", code, out)
 	}
 	id := c["client_id"]
-	if _, code := runCLI(t, s, "client", "grant", "--client-id", id, "--grant", "view_audit@*"); code != 0 {
-		t.Fatalf("client grant: exit %d", code)
+	out, code = runCLI(t, s, "client", "grant", "--client-id", id, "--grant", "view_audit@*", "--json")
+	var granted struct {
+		ClientID string `json:"client_id"`
+		Grants   []struct {
+			Permission string `json:"permission"`
+			PropertyID string `json:"property_id"`
+		} `json:"grants"`
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &granted) != nil {
+		t.Fatalf("client grant --json: exit %d, output %q", code, out)
+	}
+	if granted.ClientID != id || len(granted.Grants) != 1 || granted.Grants[0].Permission != "view_audit" || granted.Grants[0].PropertyID != "*" {
+		t.Errorf("client grant --json = %+v, want the client with view_audit@*", granted)
 	}
 	count := func() int {
 		t.Helper()
