@@ -23,9 +23,9 @@ func UserActor(userID, ip string, grants []store.Grant) Actor {
 }
 
 // memberGrants returns the grants that count for an admin who is a member
-// of props: a grant for one property reaches its users only while the
-// admin is a member there, so that removing an admin from a property also
-// takes away their power over its users, and no hidden admin stays behind.
+// of props. A grant for one property counts only while the admin is a
+// member there. Removing an admin from a property thus also ends their
+// power over its users, and no admin the property cannot see stays behind.
 // Grants for every property always count.
 func memberGrants(grants []store.Grant, props []string) []store.Grant {
 	var out []store.Grant

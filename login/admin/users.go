@@ -364,8 +364,8 @@ func validLocale(l string) bool {
 // and makes them a member of that property. The actor must be able to
 // act on the user with manage_users and must itself hold p for the
 // property, or the result is ErrNotFound. A grant the user already has
-// changes nothing and writes no audit event; a new membership writes its
-// own.
+// changes nothing and writes no audit event. A membership that the grant
+// creates gets an audit event of its own.
 func (s *Service) Grant(ctx context.Context, a Actor, userID string, p store.Permission, propertyID string) error {
 	_, props, err := s.actOn(ctx, a, userID, store.PermManageUsers)
 	if err != nil {
