@@ -519,3 +519,38 @@ func TestAdminGrantAuditsMembership(t *testing.T) {
 		}
 	}
 }
+
+// TestAdminAPIMethodNotAllowed sends methods a route does not accept: the
+// answer is 405 with the route's methods in Allow, while an unknown path
+// stays 404.
+func TestAdminAPIMethodNotAllowed(t *testing.T) {
+	s := startServer(t, sqliteURL(t))
+	cases := []struct {
+		method, path, allow string
+		status              int
+	}{
+		{http.MethodPatch, "/users/someone/grants", "PUT, DELETE", http.StatusMethodNotAllowed},
+		{http.MethodPost, "/users/someone", "GET", http.StatusMethodNotAllowed},
+		{http.MethodDelete, "/users", "GET, POST", http.StatusMethodNotAllowed},
+		{http.MethodHead, "/audit-events", "GET", http.StatusMethodNotAllowed},
+		{http.MethodGet, "/no-such-resource", "", http.StatusNotFound},
+		{http.MethodPatch, "/users/someone/nothing", "", http.StatusNotFound},
+	}
+	for _, c := range cases {
+		req, err := http.NewRequest(c.method, s.url+"/api/v1"+c.path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != c.status || resp.Header.Get("Allow") != c.allow {
+			t.Errorf("%s %s: %d with Allow %q, want %d with %q", c.method, c.path, resp.StatusCode, resp.Header.Get("Allow"), c.status, c.allow)
+		}
+		if ct := resp.Header.Get("Content-Type"); ct != "application/problem+json" {
+			t.Errorf("%s %s: Content-Type %q, want application/problem+json", c.method, c.path, ct)
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -55,9 +56,9 @@ type apiHandler func(w http.ResponseWriter, r *http.Request, a Actor)
 // Register adds the API's routes to r.
 func (api *API) Register(r *mux.Router) {
 	sub := r.PathPrefix(APIPrefix).Subrouter()
-	sub.Path("/openapi.json").Methods(http.MethodGet, http.MethodHead).HandlerFunc(api.openAPI)
+	routes := []*mux.Route{sub.Path("/openapi.json").Methods(http.MethodGet, http.MethodHead).HandlerFunc(api.openAPI)}
 	route := func(method, path string, perm store.Permission, fn apiHandler) {
-		sub.Path(path).Methods(method).Handler(api.authenticated(perm, fn))
+		routes = append(routes, sub.Path(path).Methods(method).Handler(api.authenticated(perm, fn)))
 	}
 	route(http.MethodGet, "/users", "", api.listUsers)
 	route(http.MethodPost, "/users", store.PermManageUsers, api.inviteUser)
@@ -77,8 +78,35 @@ func (api *API) Register(r *mux.Router) {
 	route(http.MethodPost, "/clients/{id}/secret", store.PermManageClients, api.rotateSecret)
 	route(http.MethodGet, "/audit-events", store.PermViewAudit, api.auditEvents)
 	sub.PathPrefix("/").HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if allow := allowedMethods(routes, r); len(allow) > 0 {
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+			problem(w, http.StatusMethodNotAllowed, "method_not_allowed", "This resource does not accept "+r.Method+"; see the Allow header.")
+			return
+		}
 		problem(w, http.StatusNotFound, "not_found", "No such resource.")
 	})
+}
+
+// allowedMethods returns the methods of the routes whose path matches r
+// when r's own method matches none of them.
+func allowedMethods(routes []*mux.Route, r *http.Request) []string {
+	var allow []string
+	for _, rt := range routes {
+		var m mux.RouteMatch
+		if rt.Match(r, &m) || !errors.Is(m.MatchErr, mux.ErrMethodMismatch) {
+			continue
+		}
+		methods, err := rt.GetMethods()
+		if err != nil {
+			continue
+		}
+		for _, method := range methods {
+			if !slices.Contains(allow, method) {
+				allow = append(allow, method)
+			}
+		}
+	}
+	return allow
 }
 
 // authenticated checks the bearer token and builds the actor from the
