@@ -28,13 +28,11 @@ func UserActor(userID, ip string, grants []store.Grant) Actor {
 // power over its users, and no admin the property cannot see stays behind.
 // Grants for every property always count.
 func memberGrants(grants []store.Grant, props []string) []store.Grant {
-	var out []store.Grant
-	for _, g := range grants {
-		if g.PropertyID == store.AllProperties || slices.Contains(props, g.PropertyID) {
-			out = append(out, g)
-		}
+	if props == nil {
+		props = []string{} // nil would keep every grant
 	}
-	return out
+	kept, _ := keepGrants(grants, props)
+	return kept
 }
 
 // ClientActor returns the actor of an API client with its grants.
@@ -123,10 +121,10 @@ func (a Actor) visibleProperties() []string {
 	return seen
 }
 
-// seenProperties returns the part of props whose users the actor sees, so
-// that a hotel's admin does not learn where else a shared user works.
-func (a Actor) seenProperties(props []string) []string {
-	visible := a.visibleProperties()
+// keepProperties returns the properties of props that are in visible, so
+// that a hotel's admin does not learn where else a shared user works. A
+// nil visible, from an actor who accesses every user, keeps them all.
+func keepProperties(props, visible []string) []string {
 	if visible == nil {
 		return props
 	}
@@ -139,22 +137,21 @@ func (a Actor) seenProperties(props []string) []string {
 	return out
 }
 
-// seenGrants splits grants into those the actor may see (grants for every
-// property and for the properties it sees) and reports whether it left
-// any out.
-func (a Actor) seenGrants(grants []store.Grant) (seen []store.Grant, hidden bool) {
-	visible := a.visibleProperties()
+// keepGrants returns the grants for every property and for the
+// properties in visible, and reports whether it dropped any. A nil
+// visible keeps every grant.
+func keepGrants(grants []store.Grant, visible []string) (kept []store.Grant, dropped bool) {
 	if visible == nil {
 		return grants, false
 	}
 	for _, g := range grants {
 		if g.PropertyID == store.AllProperties || slices.Contains(visible, g.PropertyID) {
-			seen = append(seen, g)
+			kept = append(kept, g)
 		} else {
-			hidden = true
+			dropped = true
 		}
 	}
-	return seen, hidden
+	return kept, dropped
 }
 
 // actorID is the ActorID of the actor's audit events.

@@ -101,3 +101,19 @@ func TestActorContains(t *testing.T) {
 		t.Error("the operator must contain every grant")
 	}
 }
+
+func TestMemberGrantsNoMembership(t *testing.T) {
+	grants := []store.Grant{
+		{Permission: store.PermManageUsers, PropertyID: "hotel-a"},
+		{Permission: store.PermViewAudit, PropertyID: store.AllProperties},
+	}
+	for _, props := range [][]string{nil, {}} {
+		got := memberGrants(grants, props)
+		if len(got) != 1 || got[0].PropertyID != store.AllProperties {
+			t.Errorf("memberGrants(grants, %#v) = %v, want only the grant for every property", props, got)
+		}
+	}
+	if got := memberGrants(grants, []string{"hotel-a"}); len(got) != 2 {
+		t.Errorf("memberGrants for a member of hotel-a = %v, want both grants", got)
+	}
+}

@@ -185,16 +185,22 @@ func asInput(err error, target **InputError) bool { return errors.As(err, target
 // one. A user the actor may not act on is ErrNotFound, like one it does
 // not see.
 func (s *Service) actOn(ctx context.Context, a Actor, userID string, perms ...store.Permission) (store.User, []string, error) {
+	u, props, _, err := s.actOnGrants(ctx, a, userID, perms...)
+	return u, props, err
+}
+
+// actOnGrants is actOn that also returns the user's grants.
+func (s *Service) actOnGrants(ctx context.Context, a Actor, userID string, perms ...store.Permission) (store.User, []string, []store.Grant, error) {
 	u, props, err := s.target(ctx, a, userID, perms...)
 	if err != nil {
-		return store.User{}, nil, err
+		return store.User{}, nil, nil, err
 	}
 	grants, err := s.st.Grants(ctx, userID)
 	if err != nil {
-		return store.User{}, nil, err
+		return store.User{}, nil, nil, err
 	}
 	if !a.contains(grants) {
-		return store.User{}, nil, ErrNotFound
+		return store.User{}, nil, nil, ErrNotFound
 	}
-	return u, props, nil
+	return u, props, grants, nil
 }

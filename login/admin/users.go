@@ -76,13 +76,14 @@ func (s *Service) ListUsers(ctx context.Context, a Actor, q store.UserQuery) ([]
 		return nil, err
 	}
 	for i := range users {
-		users[i].Properties = a.seenProperties(users[i].Properties)
+		users[i].Properties = keepProperties(users[i].Properties, q.Properties)
 	}
 	return users, nil
 }
 
 // UserDetail is a user with their sessions and grants, for the user page.
-// Properties and Grants hold only what the actor sees.
+// Properties and Grants contain only those of the properties whose users
+// the actor can access.
 type UserDetail struct {
 	store.AdminUser
 	Sessions []store.Session
@@ -116,8 +117,9 @@ func (s *Service) User(ctx context.Context, a Actor, id string) (UserDetail, err
 	if err != nil {
 		return UserDetail{}, err
 	}
-	d.Grants, d.OtherGrants = a.seenGrants(grants)
-	d.Properties = a.seenProperties(d.Properties)
+	visible := a.visibleProperties()
+	d.Grants, d.OtherGrants = keepGrants(grants, visible)
+	d.Properties = keepProperties(d.Properties, visible)
 	return d, nil
 }
 
@@ -367,7 +369,7 @@ func validLocale(l string) bool {
 // changes nothing and writes no audit event. A membership that the grant
 // creates gets an audit event of its own.
 func (s *Service) Grant(ctx context.Context, a Actor, userID string, p store.Permission, propertyID string) error {
-	_, props, err := s.actOn(ctx, a, userID, store.PermManageUsers)
+	_, props, grants, err := s.actOnGrants(ctx, a, userID, store.PermManageUsers)
 	if err != nil {
 		return err
 	}
@@ -389,11 +391,7 @@ func (s *Service) Grant(ctx context.Context, a Actor, userID string, p store.Per
 		}
 		s.audit(ctx, a, EventMemberAdded, userID, "", map[string]string{"property": propertyID})
 	}
-	held, err := s.st.Grants(ctx, userID)
-	if err != nil {
-		return err
-	}
-	if slices.ContainsFunc(held, func(g store.Grant) bool { return g.Permission == p && g.PropertyID == propertyID }) {
+	if slices.ContainsFunc(grants, func(g store.Grant) bool { return g.Permission == p && g.PropertyID == propertyID }) {
 		return nil
 	}
 	if err := s.st.AddGrant(ctx, store.Grant{UserID: userID, Permission: p, PropertyID: propertyID}); errors.Is(err, store.ErrNotFound) {
