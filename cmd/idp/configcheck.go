@@ -14,14 +14,22 @@ import (
 // validateListen checks --listen: host:port with a port from 1 to 65535,
 // or 0 for a port the system picks.
 func validateListen(listen string) error {
-	_, port, err := net.SplitHostPort(listen)
+	_, err := splitListen("--listen", listen)
+	return err
+}
+
+// splitListen returns the host of addr, the host:port value of flagName,
+// after checking that its port is from 1 to 65535, or 0 for a port the
+// system picks.
+func splitListen(flagName, addr string) (string, error) {
+	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
-		return fmt.Errorf("--listen %q: want host:port: %w", listen, err)
+		return "", fmt.Errorf("%s %q: want host:port: %w", flagName, addr, err)
 	}
 	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
-		return fmt.Errorf("--listen %q: the port must be a number from 1 to 65535, or 0 for any free port", listen)
+		return "", fmt.Errorf("%s %q: the port must be a number from 1 to 65535, or 0 for any free port", flagName, addr)
 	}
-	return nil
+	return host, nil
 }
 
 // validateKeyFile checks an existing master key file: its mode and its

@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
-	"strconv"
 	"time"
 )
 
@@ -18,12 +17,9 @@ func validateDebugListen(addr string) error {
 	if addr == "" {
 		return nil
 	}
-	host, port, err := net.SplitHostPort(addr)
+	host, err := splitListen("--debug-listen", addr)
 	if err != nil {
-		return fmt.Errorf("--debug-listen %q: want host:port: %w", addr, err)
-	}
-	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
-		return fmt.Errorf("--debug-listen %q: the port must be a number from 1 to 65535, or 0 for any free port", addr)
+		return err
 	}
 	ip := net.ParseIP(host)
 	if host != "localhost" && (ip == nil || !ip.IsLoopback()) {
@@ -51,7 +47,7 @@ func startDebug(ctx context.Context, logger *slog.Logger, addr string) (func(), 
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("debug listen: %w", err)
+		return nil, fmt.Errorf("--debug-listen %q: %w", addr, err)
 	}
 	srv := &http.Server{Handler: debugHandler(), ReadHeaderTimeout: 10 * time.Second}
 	done := make(chan struct{})
