@@ -44,10 +44,10 @@ func (c *stmtCache) lookup(db *sqlx.DB, query string) *sqlx.Stmt {
 }
 
 // prepareLater prepares query on db in a new goroutine, once per key and
-// only while the cache has room. Preparing needs a connection of the pool,
-// which a caller inside a transaction may hold (the SQLite write pool has
-// a single one), so callers never wait for it: this call runs unprepared
-// and a later one finds the statement.
+// only while the cache has room, and returns at once. Preparing needs a
+// connection of the pool, which a caller inside a transaction may hold
+// (the SQLite write pool has a single one). So the caller runs its query
+// unprepared, and a later call finds the statement.
 func (c *stmtCache) prepareLater(db *sqlx.DB, query string) {
 	key := stmtKey{db, query}
 	c.mu.Lock()
@@ -106,13 +106,15 @@ func (c *stmtCache) close() error {
 // and the caller runs the query on q itself, for any other q and while the
 // statement is not prepared yet.
 func (s *Store) prepared(ctx context.Context, q any, query string) *stmtRunner {
-	var db *sqlx.DB
-	tx, inTx := q.(*sqlx.Tx)
+	var (
+		db *sqlx.DB
+		tx *sqlx.Tx
+	)
 	switch q := q.(type) {
 	case *sqlx.DB:
 		db = q
 	case *sqlx.Tx:
-		db = s.write // every transaction of the store runs on the write pool
+		db, tx = s.write, q // every transaction of the store runs on the write pool
 	default:
 		return nil
 	}
@@ -121,7 +123,7 @@ func (s *Store) prepared(ctx context.Context, q any, query string) *stmtRunner {
 		s.stmts.prepareLater(db, query)
 		return nil
 	}
-	if inTx {
+	if tx != nil {
 		// The transaction's connection reuses the statement when it was
 		// prepared there before; it closes with the transaction.
 		st = tx.StmtxContext(ctx, st)
