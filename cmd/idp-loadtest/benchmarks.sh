@@ -79,8 +79,8 @@ runs() {
 }
 
 # memory NAME PID runs $memory_vus concurrent sign-ins, one account each,
-# for the peak memory of the server; the accounts' TOTP steps used by the
-# runs before may delay some of them.
+# and reports the server's peak memory. Accounts whose TOTP step the runs
+# before used wait for the next step, so some sign-ins start later.
 memory() {
 	[[ $memory_vus -gt 0 ]] || return 0
 	echo "--- $1 memory, $memory_vus VUs"

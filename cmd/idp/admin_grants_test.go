@@ -428,9 +428,9 @@ func TestAdminGrantNeedsMembership(t *testing.T) {
 }
 
 // TestAdminViewHidesOtherProperties shows a user who works in two hotels
-// to hotel-a's API client: the user's hotel-b membership and grant stay
-// hidden in the user list and on the user, and a client that sees every
-// property sees both.
+// to hotel-a's API client. The user's hotel-b membership and grant stay
+// hidden in the user list and on the user, while a client with access to
+// every property gets both.
 func TestAdminViewHidesOtherProperties(t *testing.T) {
 	s := startServer(t, sqliteURL(t))
 	s.hotels(t)
@@ -520,9 +520,9 @@ func TestAdminGrantAuditsMembership(t *testing.T) {
 	}
 }
 
-// TestAdminAPIMethodNotAllowed sends methods a route does not accept: the
-// answer is 405 with the route's methods in Allow, while an unknown path
-// stays 404.
+// TestAdminAPIMethodNotAllowed sends methods a route does not accept. The
+// response is 405 with the route's methods in Allow, while an unknown path
+// remains 404.
 func TestAdminAPIMethodNotAllowed(t *testing.T) {
 	s := startServer(t, sqliteURL(t))
 	cases := []struct {

@@ -37,11 +37,13 @@ func TestDebugListenServesProfiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer stop()
+
 	_, addr, _ := strings.Cut(logs.String(), "debug_listen=")
 	addr = strings.TrimSpace(addr)
 	if addr == "" {
 		t.Fatalf("no address logged: %q", logs.String())
 	}
+
 	client := &http.Client{Timeout: 10 * time.Second}
 	resp, err := client.Get("http://" + addr + "/debug/pprof/goroutine?debug=1")
 	if err != nil {
@@ -52,6 +54,7 @@ func TestDebugListenServesProfiles(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "goroutine profile") {
 		t.Fatalf("goroutine profile: %d %.200q", resp.StatusCode, body)
 	}
+
 	// Nothing but the profiles is served there.
 	resp, err = client.Get("http://" + addr + "/.well-known/openid-configuration")
 	if err != nil {
